@@ -1,0 +1,23 @@
+// Engine events become log lines; the level says how much an operator should care.
+import type { EngineEvent } from '../director/types.ts';
+import type { Logger } from './logger.ts';
+
+export function logEngineEvent(log: Logger, event: EngineEvent): void {
+  switch (event.type) {
+    case 'listening':
+      log.info(event, 'listening');
+      break;
+    case 'listen-failed':
+      log.warn(event, event.message);
+      break;
+    case 'connect-failed':
+      log.warn(event, `connect to real server ${event.realServer} failed: ${event.reason}`);
+      break;
+    case 'session-refused':
+      log.warn(event, `UDP session refused: ${event.reason}`);
+      break;
+    case 'no-real-server':
+      log.warn(event, 'no usable real server: client reset');
+      break;
+  }
+}

@@ -1,0 +1,76 @@
+// Runs a Director with the engines this build has, until SIGTERM/SIGINT; SIGHUP reloads the config file.
+import type { Config, ForwardingMethod } from '../model/config-schema.ts';
+import { loadConfigFile } from '../model/config.ts';
+import { isVsdError } from '../model/errors.ts';
+import { Director } from '../director/director.ts';
+import type { ReloadPlan } from '../director/plan-reload.ts';
+import type { Engine } from '../director/types.ts';
+import { ProxyEngine } from '../engines/proxy/engine.ts';
+import { logEngineEvent } from './engine-events.ts';
+import type { Logger } from './logger.ts';
+
+export function createDirector(log: Logger): Director {
+  const proxy = new ProxyEngine({ emit: (event) => logEngineEvent(log, event) });
+  const engines = new Map<ForwardingMethod, Engine>([['proxy', proxy]]);
+  const director = new Director({ engines });
+  director.on('drained', (service, realServer) => log.info({ service, realServer }, 'real server drained and removed'));
+  director.on('retired', (service) => log.info({ service }, 'virtual service drained and removed'));
+  return director;
+}
+
+function summarize(plan: ReloadPlan): string[] {
+  return [
+    ...plan.services.map((s) =>
+      s.kind === 'update'
+        ? `update ${s.key}: ${[...s.fields, ...s.realServers.map((r) => `${r.kind} ${r.key}`), ...(s.reordered ? ['reorder'] : [])].join(', ')}`
+        : `${s.kind} ${s.key}`,
+    ),
+    ...plan.globals.map((g) => `set ${g}`),
+  ];
+}
+
+export interface RunOptions {
+  /** Reloaded on SIGHUP. Without it SIGHUP is logged and ignored. */
+  readonly configPath?: string;
+  readonly onStop?: () => Promise<void>;
+}
+
+/** Starts the director and resolves when it has stopped after a signal. */
+export async function runUntilSignal(config: Config, log: Logger, options: RunOptions = {}): Promise<void> {
+  const director = createDirector(log);
+  await director.start(config);
+  log.info(
+    { services: config.virtual_services.length, pid: process.pid },
+    `vsd running ${config.virtual_services.length} virtual service(s)`,
+  );
+  const reload = async (path: string) => {
+    try {
+      const next = await loadConfigFile(path);
+      const plan = await director.reload(next);
+      if (next.control.socket !== config.control.socket)
+        log.warn('control.socket changed: it takes effect at the next restart');
+      if (plan.empty) log.info({ path }, 'reload: no change');
+      else log.info({ path, changes: summarize(plan) }, 'reloaded');
+    } catch (err) {
+      const code = isVsdError(err) ? err.code : 'unknown';
+      const details = isVsdError(err) ? err.details : [];
+      log.error({ path, code, details }, `reload failed, running config unchanged: ${(err as Error).message}`);
+    }
+  };
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      log.info({ signal, graceMs: config.shutdown_grace }, 'stopping: no new connections, letting established ones finish');
+      process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', hup);
+      director
+        .close(director.config?.shutdown_grace ?? config.shutdown_grace)
+        .then(() => options.onStop?.())
+        .then(resolve, resolve);
+    };
+    const hup = () => {
+      if (options.configPath) void reload(options.configPath);
+      else log.warn('SIGHUP: this director was not started from a config file; nothing to reload');
+    };
+    process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', hup);
+  });
+  log.info('stopped');
+}

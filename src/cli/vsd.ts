@@ -1,0 +1,105 @@
+// `vsd`: the daemon and its subcommands. Returns an exit code; only bin/ calls process.exit.
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../model/config.ts';
+import { isVsdError, VsdError } from '../model/errors.ts';
+import { createLogger } from './logger.ts';
+import { runUntilSignal } from './run-director.ts';
+import { demoConfig, startDemoBackend } from './demo.ts';
+
+const USAGE = `usage: vsd <command> [options]
+
+commands:
+  start --config FILE   run the director in the foreground (SIGHUP reloads FILE, SIGTERM stops gracefully)
+  check --config FILE   validate a config file and print any errors
+  demo [--port N]       run an embedded demo: 3 local backends behind 127.0.0.1:N (default 8080)
+  help                  show this text
+`;
+
+type Out = (line: string) => void;
+
+function printError(err: unknown, err_: Out): void {
+  if (isVsdError(err)) {
+    err_(`vsd: ${err.code}: ${err.message}`);
+    for (const line of err.details.length > 1 ? err.details : []) err_(`  ${line}`);
+  } else {
+    err_(`vsd: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+}
+
+function requireConfig(values: { config?: string | undefined }, command: string): string {
+  if (!values.config) throw new VsdError('VSD_ERR_USAGE', `${command} needs --config FILE`);
+  return values.config;
+}
+
+export async function main(argv: readonly string[], out: Out = console.log, err: Out = console.error): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    err(`vsd: VSD_ERR_USAGE: ${(e as Error).message}`);
+    err(USAGE);
+    return 2;
+  }
+  const [command = 'help', ...rest] = parsed.positionals;
+  const { values } = parsed;
+  if (values.help || command === 'help') {
+    out(USAGE);
+    return 0;
+  }
+  if (rest.length > 0) {
+    err(`vsd: VSD_ERR_USAGE: unexpected argument "${rest[0]}"`);
+    return 2;
+  }
+  try {
+    switch (command) {
+      case 'check': {
+        const file = requireConfig(values, 'check');
+        const config = await loadConfigFile(file);
+        out(`${file}: ok (${config.virtual_services.length} virtual service(s))`);
+        return 0;
+      }
+      case 'start': {
+        const path = requireConfig(values, 'start');
+        const config = await loadConfigFile(path);
+        await runUntilSignal(config, createLogger(config.log_level), { configPath: path });
+        return 0;
+      }
+      case 'demo':
+        return await runDemo(values.port, err);
+      default:
+        err(`vsd: VSD_ERR_USAGE: unknown command "${command}"`);
+        err(USAGE);
+        return 2;
+    }
+  } catch (e) {
+    printError(e, err);
+    return isVsdError(e, 'VSD_ERR_USAGE') ? 2 : 1;
+  }
+}
+
+async function runDemo(portText: string | undefined, err: Out): Promise<number> {
+  const port = portText === undefined ? 8080 : Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new VsdError('VSD_ERR_USAGE', `--port: ${JSON.stringify(portText)} is not a port (1-65535)`);
+  const backends = await Promise.all(['alpha', 'beta', 'gamma'].map((name) => startDemoBackend(name, 0)));
+  const config = demoConfig(
+    port,
+    backends.map((b) => b.port),
+  );
+  err(`vsd demo: wrr over ${backends.map((b) => `${b.name} (127.0.0.1:${b.port})`).join(', ')} with weights 3:2:1`);
+  err(`vsd demo: try   for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:${port}/; done   (Ctrl-C stops)`);
+  await runUntilSignal(config, createLogger('info'), {
+    onStop: async () => {
+      await Promise.all(backends.map((b) => new Promise((r) => b.server.close(r))));
+    },
+  });
+  return 0;
+}

@@ -1,0 +1,99 @@
+// One virtual service as the Director runs it. Real servers keep their slot (and so their counts)
+// across changes; a removed one drains: no new connections, established ones may finish until its
+// deadline, and it is reaped once its last connection is gone.
+import type { VirtualServiceConfig } from '../model/config-schema.ts';
+import type { Clock } from '../model/clock.ts';
+import type { Dest } from '../model/dest.ts';
+import { formatEndpoint } from '../model/address.ts';
+import { serviceKey, serviceName } from '../model/config.ts';
+import { createScheduler } from '../schedulers/registry.ts';
+import type { Scheduler } from '../schedulers/types.ts';
+import { ConnCounts } from '../table/counts.ts';
+import type { DrainingServer, RealServerState, ServiceState } from './types.ts';
+
+export class LiveService implements ServiceState {
+  readonly key: string;
+  name: string;
+  config: VirtualServiceConfig;
+  scheduler: Scheduler;
+  readonly counts = new ConnCounts();
+  realServers: RealServerState[] = [];
+  draining: DrainingServer[] = [];
+  /** Set when the whole service is removed: its listener is gone, its connections drain. */
+  retiredAt: number | undefined;
+  readonly #clock: Clock;
+  readonly #freeSlots: number[] = [];
+  #nextSlot = 0;
+
+  constructor(vs: VirtualServiceConfig, clock: Clock, drainTimeoutMs: number) {
+    this.#clock = clock;
+    this.key = serviceKey(vs);
+    this.name = serviceName(vs);
+    this.config = vs;
+    this.scheduler = this.#newScheduler(vs);
+    this.reconfigure(vs, drainTimeoutMs);
+  }
+
+  #newScheduler(vs: VirtualServiceConfig): Scheduler {
+    return createScheduler(vs.scheduler, { flags: new Set(vs.scheduler_flags), clock: this.#clock });
+  }
+
+  #slot(): number {
+    return this.#freeSlots.pop() ?? this.#nextSlot++;
+  }
+
+  /** Brings the service to a new config of the same key; counts of servers that stay carry over. */
+  reconfigure(vs: VirtualServiceConfig, drainTimeoutMs: number): void {
+    const schedulerChanged =
+      vs.scheduler !== this.config.scheduler || vs.scheduler_flags.join() !== this.config.scheduler_flags.join();
+    this.config = vs;
+    this.name = serviceName(vs);
+    if (schedulerChanged) this.scheduler = this.#newScheduler(vs);
+    const known = new Map<string, Dest>();
+    for (const rs of this.realServers) known.set(rs.key, rs.dest);
+    for (const d of this.draining) known.set(d.key, d.dest);
+
+    const next: RealServerState[] = vs.real_servers.map((rs) => {
+      const key = formatEndpoint(rs.address, rs.port);
+      const slot = known.get(key)?.slot ?? this.#slot();
+      this.counts.setThresholds(slot, rs.upper_threshold, rs.lower_threshold);
+      return { key, config: rs, dest: { slot, address: rs.address, port: rs.port, weight: rs.weight } };
+    });
+    const staying = new Set(next.map((r) => r.key));
+    const deadline = this.#clock.now() + drainTimeoutMs;
+    const draining = this.draining.filter((d) => !staying.has(d.key));
+    for (const rs of this.realServers) {
+      if (!staying.has(rs.key)) draining.push({ key: rs.key, dest: rs.dest, deadline });
+    }
+    this.realServers = next;
+    this.draining = draining;
+    this.scheduler.update(next.map((r) => r.dest));
+  }
+
+  /** The whole service goes: every real server drains. */
+  retire(drainTimeoutMs: number): void {
+    this.retiredAt = this.#clock.now();
+    const deadline = this.retiredAt + drainTimeoutMs;
+    for (const rs of this.realServers) this.draining.push({ key: rs.key, dest: rs.dest, deadline });
+    this.realServers = [];
+    this.scheduler.update([]);
+  }
+
+  /** Forgets draining servers with no connection left (their slots are reused); returns their keys. */
+  reapDrained(): string[] {
+    const gone: string[] = [];
+    this.draining = this.draining.filter((d) => {
+      if (this.counts.total(d.dest.slot) > 0) return true;
+      this.counts.setThresholds(d.dest.slot, 0, 0);
+      this.#freeSlots.push(d.dest.slot);
+      gone.push(d.key);
+      return false;
+    });
+    return gone;
+  }
+
+  /** Retired and nothing left to drain. */
+  get finished(): boolean {
+    return this.retiredAt !== undefined && this.draining.length === 0;
+  }
+}

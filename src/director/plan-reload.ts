@@ -1,0 +1,81 @@
+// Pure planning of a reload: what differs between the running config and a new one.
+// Equal configs give an empty plan; only the differences are applied.
+import { isDeepStrictEqual } from 'node:util';
+import type { Config, RealServerConfig, VirtualServiceConfig } from '../model/config-schema.ts';
+import { formatEndpoint } from '../model/address.ts';
+import { serviceKey } from '../model/config.ts';
+
+export type RealServerChange =
+  | { readonly kind: 'add'; readonly key: string; readonly config: RealServerConfig }
+  | { readonly kind: 'update'; readonly key: string; readonly config: RealServerConfig; readonly fields: readonly string[] }
+  | { readonly kind: 'remove'; readonly key: string };
+
+export type ServicePlan =
+  | { readonly kind: 'add'; readonly key: string; readonly config: VirtualServiceConfig }
+  | { readonly kind: 'remove'; readonly key: string }
+  | {
+      readonly kind: 'update';
+      readonly key: string;
+      readonly config: VirtualServiceConfig;
+      /** Service-level fields that changed (scheduler, flags, persistence, ...). */
+      readonly fields: readonly string[];
+      readonly realServers: readonly RealServerChange[];
+      /** The order of the real servers that stay changed (it matters for ties and hashing). */
+      readonly reordered: boolean;
+    };
+
+export interface ReloadPlan {
+  readonly services: readonly ServicePlan[];
+  /** Top-level keys that changed (timeouts, log_level, ...). */
+  readonly globals: readonly string[];
+  readonly empty: boolean;
+}
+
+export const rsKey = (rs: Pick<RealServerConfig, 'address' | 'port'>): string => formatEndpoint(rs.address, rs.port);
+
+function changedFields<T extends object>(a: T, b: T, skip: readonly string[] = []): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys]
+    .filter((k) => !skip.includes(k))
+    .filter((k) => !isDeepStrictEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    .sort();
+}
+
+function planRealServers(before: readonly RealServerConfig[], after: readonly RealServerConfig[]) {
+  const old = new Map(before.map((rs) => [rsKey(rs), rs]));
+  const next = new Map(after.map((rs) => [rsKey(rs), rs]));
+  const changes: RealServerChange[] = [];
+  for (const [key, rs] of next) {
+    const prev = old.get(key);
+    if (!prev) changes.push({ kind: 'add', key, config: rs });
+    else {
+      const fields = changedFields(prev, rs);
+      if (fields.length > 0) changes.push({ kind: 'update', key, config: rs, fields });
+    }
+  }
+  for (const key of old.keys()) if (!next.has(key)) changes.push({ kind: 'remove', key });
+  const staying = (list: readonly RealServerConfig[], other: Map<string, RealServerConfig>) =>
+    list.map(rsKey).filter((k) => other.has(k));
+  const reordered = !isDeepStrictEqual(staying(before, next), staying(after, old));
+  return { changes, reordered };
+}
+
+export function planReload(current: Config, next: Config): ReloadPlan {
+  const services: ServicePlan[] = [];
+  const old = new Map(current.virtual_services.map((vs) => [serviceKey(vs), vs]));
+  const fresh = new Map(next.virtual_services.map((vs) => [serviceKey(vs), vs]));
+  for (const [key, vs] of fresh) {
+    const prev = old.get(key);
+    if (!prev) {
+      services.push({ kind: 'add', key, config: vs });
+      continue;
+    }
+    const fields = changedFields(prev, vs, ['real_servers']);
+    const { changes, reordered } = planRealServers(prev.real_servers, vs.real_servers);
+    if (fields.length > 0 || changes.length > 0 || reordered)
+      services.push({ kind: 'update', key, config: vs, fields, realServers: changes, reordered });
+  }
+  for (const key of old.keys()) if (!fresh.has(key)) services.push({ kind: 'remove', key });
+  const globals = changedFields(current, next, ['virtual_services']);
+  return { services, globals, empty: services.length === 0 && globals.length === 0 };
+}

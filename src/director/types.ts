@@ -1,0 +1,91 @@
+// What the Director hands to engines, and what engines must provide. Types only.
+import type { Config, VirtualServiceConfig, RealServerConfig } from '../model/config-schema.ts';
+import type { Dest } from '../model/dest.ts';
+import type { Protocol } from '../model/flow.ts';
+import type { PersistenceTable } from '../table/persistence.ts';
+import type { Scheduler } from '../schedulers/types.ts';
+import type { ConnCounts } from '../table/counts.ts';
+
+export interface RealServerState {
+  readonly key: string;
+  readonly config: RealServerConfig;
+  readonly dest: Dest;
+}
+
+/** A real server removed from its service: it takes no new connections; established ones may finish. */
+export interface DrainingServer {
+  readonly key: string;
+  readonly dest: Dest;
+  /** Monotonic ms after which its remaining connections are closed. */
+  readonly deadline: number;
+}
+
+/** One virtual service as the Director runs it. Engines read it; only the Director changes it. */
+export interface ServiceState {
+  /** "tcp 127.0.0.1:8080": identity across reloads. */
+  readonly key: string;
+  readonly name: string;
+  readonly config: VirtualServiceConfig;
+  readonly scheduler: Scheduler;
+  readonly counts: ConnCounts;
+  /** Real servers that may take new connections, in config order (what the scheduler was given). */
+  readonly realServers: readonly RealServerState[];
+  readonly draining: readonly DrainingServer[];
+}
+
+export interface DesiredState {
+  readonly services: readonly ServiceState[];
+  readonly timeouts: Config['timeouts'];
+  readonly expireQuiescentTemplate: boolean;
+  readonly expireNodestConn: boolean;
+  /** Persistence templates, owned by the Director so they outlive engines and can be synced. */
+  readonly persistence: PersistenceTable;
+}
+
+/** One entry of the connection table, as `ipvsadm -L -c` shows it. */
+export interface ConnectionEntry {
+  readonly protocol: Protocol;
+  /** IPVS state names: SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSE_WAIT, UDP. */
+  readonly state: string;
+  readonly expiresInMs: number;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly virtualAddress: string;
+  readonly virtualPort: number;
+  readonly realAddress: string;
+  readonly realPort: number;
+}
+
+/** Per real server (or per service) totals since start. */
+export interface TrafficCounters {
+  connections: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface EngineCounters {
+  /** Keyed by service key, then real server key. */
+  readonly services: ReadonlyMap<string, { total: TrafficCounters; realServers: ReadonlyMap<string, TrafficCounters> }>;
+}
+
+export type EngineEvent =
+  | { type: 'listening'; service: string; address: string; port: number }
+  | { type: 'listen-failed'; service: string; code: string; message: string; retryInMs: number }
+  | { type: 'connect-failed'; service: string; realServer: string; reason: string }
+  | { type: 'no-real-server'; service: string; client: string }
+  | { type: 'session-refused'; service: string; client: string; reason: string };
+
+export interface Engine {
+  readonly name: string;
+  /** Why this engine cannot carry out a service, as lines naming the field; empty when it can. */
+  unsupported(vs: VirtualServiceConfig, path: string): string[];
+  /** Reconciles to the desired state, idempotently, without breaking established connections. */
+  apply(state: DesiredState): Promise<void>;
+  counters(): EngineCounters;
+  /** The connection table (live connections and sessions). */
+  connections(): ConnectionEntry[];
+  /** Stops accepting; established connections get up to graceMs to finish. Idempotent. */
+  close(graceMs: number): Promise<void>;
+}
+
+export type EngineEventSink = (event: EngineEvent) => void;

@@ -1,0 +1,105 @@
+// The config file's schema. Output values are normalised: addresses canonical, durations in ms
+// (zod applies a default to the output, so defaults are written in ms).
+import { z } from 'zod';
+import { SCHEDULER_FLAGS, SCHEDULER_NAMES } from './scheduler-names.ts';
+import { canonicalAddress } from './address.ts';
+import { parseDurationMs } from './duration.ts';
+
+export const FORWARDING_METHODS = ['proxy', 'nat', 'fullnat', 'dr'] as const;
+export type ForwardingMethod = (typeof FORWARDING_METHODS)[number];
+export const PROXY_PROTOCOL_VERSIONS = ['none', 'v1', 'v2'] as const;
+
+export const DEFAULT_SOCKET = '/run/vsd/vsd.sock';
+
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
+const address = z.string().transform((text, ctx) => {
+  const canonical = canonicalAddress(text.trim());
+  if (canonical === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${show(text)} is not an IPv4 or IPv6 address` });
+    return z.NEVER;
+  }
+  return canonical;
+});
+
+const port = z
+  .number()
+  .int()
+  .refine((p) => p >= 1 && p <= 65535, { error: (iss) => `${show(iss.input)} is not a port (1-65535)` });
+
+/** A virtual service port: 0 means every port of the address (persistent services only, as in ipvsadm). */
+const servicePort = z
+  .number()
+  .int()
+  .refine((p) => p >= 0 && p <= 65535, { error: (iss) => `${show(iss.input)} is not a port (0-65535)` });
+
+const count = (max: number) => z.number().int().min(0).max(max);
+
+const duration = (what: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const ms = parseDurationMs(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${show(value)} is not a ${what} (seconds, or "500ms", "2s", "5m")` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const realServerSchema = z.strictObject({
+  address,
+  port,
+  weight: count(65535).default(1),
+  upper_threshold: count(2 ** 31 - 1).default(0),
+  lower_threshold: count(2 ** 31 - 1).default(0),
+});
+
+export const persistenceSchema = z.strictObject({
+  timeout: duration('duration').default(360_000),
+  netmask: z.union([z.string(), z.number().int()]).optional(),
+});
+
+export const virtualServiceSchema = z.strictObject({
+  name: z.string().min(1).max(64).optional(),
+  protocol: z.enum(['tcp', 'udp']).default('tcp'),
+  address,
+  port: servicePort,
+  scheduler: z.enum(SCHEDULER_NAMES).default('wlc'),
+  scheduler_flags: z.array(z.enum(SCHEDULER_FLAGS)).default([]),
+  forwarding: z.enum(FORWARDING_METHODS).default('proxy'),
+  persistence: persistenceSchema.optional(),
+  /** Services with the same group share one persistence domain (what fwmark services give LVS users). */
+  group: z.string().min(1).max(64).optional(),
+  /** UDP: schedule every datagram on its own (ipvsadm -o), for DNS-like traffic. */
+  ops: z.boolean().default(false),
+  /** UDP: most client sessions at once; past it new clients are refused and counted. */
+  max_sessions: z.number().int().min(1).max(1_000_000).default(10_000),
+  proxy_protocol: z.enum(PROXY_PROTOCOL_VERSIONS).default('none'),
+  connect_timeout: duration('duration').default(5_000),
+  connect_attempts: z.number().int().min(1).max(16).default(3),
+  drain_timeout: duration('duration').optional(),
+  real_servers: z.array(realServerSchema).default([]),
+});
+
+export const configSchema = z.strictObject({
+  control: z.strictObject({ socket: z.string().min(1).default(DEFAULT_SOCKET) }).default({ socket: DEFAULT_SOCKET }),
+  timeouts: z
+    .strictObject({
+      tcp: duration('timeout').default(900_000),
+      tcp_fin: duration('timeout').default(120_000),
+      udp: duration('timeout').default(300_000),
+    })
+    .default({ tcp: 900_000, tcp_fin: 120_000, udp: 300_000 }),
+  shutdown_grace: duration('duration').default(30_000),
+  drain_timeout: duration('duration').default(300_000),
+  /** A persistence template whose real server has weight 0 stops binding new connections (IPVS sysctl). */
+  expire_quiescent_template: z.boolean().default(true),
+  /** UDP sessions of a removed real server end at once, so clients re-schedule (IPVS expire_nodest_conn). */
+  expire_nodest_conn: z.boolean().default(true),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  virtual_services: z.array(virtualServiceSchema).default([]),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type VirtualServiceConfig = z.output<typeof virtualServiceSchema>;
+export type RealServerConfig = z.output<typeof realServerSchema>;

@@ -1,0 +1,32 @@
+// Coded errors: callers branch on `code`, never on message text. Every code is documented in docs/errors.md.
+
+export const ERROR_CODES = {
+  VSD_ERR_CONFIG_INVALID: 'The configuration does not match the schema or its rules.',
+  VSD_ERR_CONFIG_READ: 'The configuration file could not be read.',
+  VSD_ERR_CONFIG_PARSE: 'The configuration file is not valid YAML.',
+  VSD_ERR_SCHEDULER_UNKNOWN: 'A scheduler name is not one of the supported algorithms.',
+  VSD_ERR_ENGINE_UNSUPPORTED: 'No engine can carry out part of the configuration (forwarding method, protocol, scheduler).',
+  VSD_ERR_LISTEN: 'A virtual service could not listen on its address and port.',
+  VSD_ERR_ADDRESS_UNAVAILABLE: 'A virtual address is not (yet) on this host; the listener retries.',
+  VSD_ERR_USAGE: 'The command line is wrong.',
+  VSD_ERR_NOT_FOUND: 'A virtual service or real server named in a change does not exist.',
+  VSD_ERR_EXISTS: 'A virtual service or real server being added already exists.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class VsdError extends Error {
+  readonly code: ErrorCode;
+  readonly details: readonly string[];
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: readonly string[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VsdError';
+    this.code = code;
+    this.details = options?.details ?? [];
+  }
+}
+
+export function isVsdError(err: unknown, code?: ErrorCode): err is VsdError {
+  return err instanceof VsdError && (code === undefined || err.code === code);
+}

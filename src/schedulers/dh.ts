@@ -1,0 +1,37 @@
+// Destination hashing, as ip_vs_dh.c: 256 buckets dealt to the servers in list order, one each in
+// turn (ip_vs_dh_reassign ignores weights); a flow's bucket is the golden-ratio hash of the
+// destination address it was sent to (flow.vip). An unusable bucket server means no server.
+import type { CountsView, Dest } from '../model/dest.ts';
+import type { Flow } from '../model/flow.ts';
+import { addressFold, goldenHash } from './hash.ts';
+import { isOverloaded } from './overhead.ts';
+import type { Scheduler } from './types.ts';
+
+export const DH_TABLE_SIZE = 256;
+
+export class DhScheduler implements Scheduler {
+  readonly name = 'dh';
+  readonly #buckets: (Dest | undefined)[] = new Array<Dest | undefined>(DH_TABLE_SIZE).fill(undefined);
+  // Most flows of a service share one vip: remember its fold.
+  #lastVip = '';
+  #lastFold = 0;
+
+  update(dests: readonly Dest[]): void {
+    for (let i = 0; i < DH_TABLE_SIZE; i++) this.#buckets[i] = dests[i % Math.max(dests.length, 1)];
+  }
+
+  pick(flow: Flow, counts: CountsView): Dest | undefined {
+    if (flow.vip !== this.#lastVip) {
+      this.#lastVip = flow.vip;
+      this.#lastFold = addressFold(flow.vip);
+    }
+    const d = this.#buckets[goldenHash(this.#lastFold, 0, 0, DH_TABLE_SIZE - 1)];
+    if (d === undefined || d.weight <= 0 || isOverloaded(counts, d.slot)) return undefined;
+    return d;
+  }
+
+  /** The bucket table, for tests. */
+  buckets(): readonly (Dest | undefined)[] {
+    return this.#buckets;
+  }
+}

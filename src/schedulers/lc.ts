@@ -1,0 +1,29 @@
+// Least connection, as ip_vs_lc.c: the usable server with the smallest overhead
+// (active * 256 + inactive), weights ignored except that weight 0 is never picked; first of equals wins.
+import type { CountsView, Dest } from '../model/dest.ts';
+import type { Flow } from '../model/flow.ts';
+import { connOverhead, isOverloaded } from './overhead.ts';
+import type { Scheduler } from './types.ts';
+
+export class LcScheduler implements Scheduler {
+  readonly name = 'lc';
+  #dests: readonly Dest[] = [];
+
+  update(dests: readonly Dest[]): void {
+    this.#dests = dests.slice();
+  }
+
+  pick(_flow: Flow, counts: CountsView): Dest | undefined {
+    let least: Dest | undefined;
+    let loh = 0;
+    for (const d of this.#dests) {
+      if (d.weight === 0 || isOverloaded(counts, d.slot)) continue;
+      const doh = connOverhead(counts, d.slot);
+      if (least === undefined || doh < loh) {
+        least = d;
+        loh = doh;
+      }
+    }
+    return least;
+  }
+}

@@ -1,0 +1,20 @@
+// Shortest expected delay, as ip_vs_sed.c: the usable server with the lowest (active + 1) / weight,
+// counting the incoming connection and ignoring inactive ones; first of equals wins.
+import type { CountsView, Dest } from '../model/dest.ts';
+import type { Flow } from '../model/flow.ts';
+import { weightedLeastIndex } from './least-load.ts';
+import { expectedOverhead } from './overhead.ts';
+import type { Scheduler } from './types.ts';
+
+export class SedScheduler implements Scheduler {
+  readonly name = 'sed';
+  #dests: readonly Dest[] = [];
+
+  update(dests: readonly Dest[]): void {
+    this.#dests = dests.slice();
+  }
+
+  pick(_flow: Flow, counts: CountsView): Dest | undefined {
+    return this.#dests[weightedLeastIndex(this.#dests, counts, expectedOverhead)];
+  }
+}

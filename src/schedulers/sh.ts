@@ -1,0 +1,63 @@
+// Source hashing, as ip_vs_sh.c: 256 buckets dealt to the servers in list order, `weight` consecutive
+// buckets each (a weight 0 server still gets one, as ip_vs_sh_reassign does); a flow's bucket is the
+// golden-ratio hash of the client address, plus the client port with sh-port. With sh-fallback an
+// unusable server makes the lookup walk on around the table deterministically; without, no server.
+import type { CountsView, Dest } from '../model/dest.ts';
+import type { Flow } from '../model/flow.ts';
+import { addressFold, goldenHash } from './hash.ts';
+import { isOverloaded } from './overhead.ts';
+import type { Scheduler, SchedulerOptions } from './types.ts';
+
+export const SH_TABLE_SIZE = 256;
+const MASK = SH_TABLE_SIZE - 1;
+
+export class ShScheduler implements Scheduler {
+  readonly name = 'sh';
+  readonly #buckets: (Dest | undefined)[] = new Array<Dest | undefined>(SH_TABLE_SIZE).fill(undefined);
+  readonly #fallback: boolean;
+  readonly #usePort: boolean;
+
+  constructor(options: Pick<SchedulerOptions, 'flags'> = { flags: new Set() }) {
+    this.#fallback = options.flags.has('sh-fallback');
+    this.#usePort = options.flags.has('sh-port');
+  }
+
+  update(dests: readonly Dest[]): void {
+    let j = 0;
+    let filled = 0;
+    for (let i = 0; i < SH_TABLE_SIZE; i++) {
+      const d = dests[j];
+      this.#buckets[i] = d;
+      if (d !== undefined && ++filled >= d.weight) {
+        j = (j + 1) % dests.length;
+        filled = 0;
+      }
+    }
+  }
+
+  pick(flow: Flow, counts: CountsView): Dest | undefined {
+    const fold = addressFold(flow.clientAddress);
+    const port = this.#usePort ? flow.clientPort : 0;
+    const ihash = goldenHash(fold, port, 0, MASK);
+    let d = this.#buckets[ihash];
+    if (d === undefined) return undefined;
+    if (usable(d, counts)) return d;
+    if (!this.#fallback) return undefined;
+    // ip_vs_sh_get_fallback: rehash with offsets ihash, ihash + 1, ... around the table.
+    for (let offset = 0; offset < SH_TABLE_SIZE; offset++) {
+      d = this.#buckets[goldenHash(fold, port, (offset + ihash) & MASK, MASK)];
+      if (d === undefined) return undefined;
+      if (usable(d, counts)) return d;
+    }
+    return undefined;
+  }
+
+  /** The bucket table, for tests. */
+  buckets(): readonly (Dest | undefined)[] {
+    return this.#buckets;
+  }
+}
+
+function usable(d: Dest, counts: CountsView): boolean {
+  return d.weight > 0 && !isOverloaded(counts, d.slot);
+}

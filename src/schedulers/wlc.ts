@@ -1,0 +1,20 @@
+// Weighted least connection, as ip_vs_wlc.c: the usable server with the lowest
+// (active * 256 + inactive) / weight, by integer cross-multiplication; first of equals wins.
+import type { CountsView, Dest } from '../model/dest.ts';
+import type { Flow } from '../model/flow.ts';
+import { weightedLeastIndex } from './least-load.ts';
+import { connOverhead } from './overhead.ts';
+import type { Scheduler } from './types.ts';
+
+export class WlcScheduler implements Scheduler {
+  readonly name = 'wlc';
+  #dests: readonly Dest[] = [];
+
+  update(dests: readonly Dest[]): void {
+    this.#dests = dests.slice();
+  }
+
+  pick(_flow: Flow, counts: CountsView): Dest | undefined {
+    return this.#dests[weightedLeastIndex(this.#dests, counts, connOverhead)];
+  }
+}

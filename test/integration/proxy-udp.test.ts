@@ -1,0 +1,122 @@
+// UDP through the proxy engine: sessions per client, replies from the VIP, timeouts, removed servers,
+// one-packet scheduling and the session table's bound.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateConfig } from '../../src/model/config.ts';
+import type { ConfigInput } from '../../src/model/config-schema.ts';
+import { startDirector } from '../helpers/director.ts';
+import { unusedUdpPort, waitFor } from '../helpers/net.ts';
+import { udpClient, udpNamedBackend, type UdpBackend, type UdpClient } from '../helpers/udp.ts';
+
+const VIP = '127.0.0.1';
+
+async function udpBackends(t: TestContext, names: string[]): Promise<UdpBackend[]> {
+  const list = await Promise.all(names.map((n) => udpNamedBackend(n)));
+  t.after(() => Promise.all(list.map((b) => b.close())));
+  return list;
+}
+
+async function clients(t: TestContext, n: number, port: number): Promise<UdpClient[]> {
+  const list = await Promise.all(Array.from({ length: n }, () => udpClient(VIP, port)));
+  t.after(() => Promise.all(list.map((c) => c.close())));
+  return list;
+}
+
+function service(port: number, backends: UdpBackend[], extra: Record<string, unknown> = {}) {
+  return {
+    protocol: 'udp' as const,
+    address: VIP,
+    port,
+    scheduler: 'rr' as const,
+    real_servers: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
+    ...extra,
+  };
+}
+
+test('UDP echo: many clients, each a session on one server, replies come from the VIP', async (t) => {
+  const backends = await udpBackends(t, ['A', 'B']);
+  const port = await unusedUdpPort();
+  const d = await startDirector(t, { virtual_services: [service(port, backends)] });
+  const cs = await clients(t, 20, port);
+  const firsts = await Promise.all(cs.map((c, i) => c.ask(`hello ${i}`)));
+  for (const [i, r] of firsts.entries()) {
+    assert.equal(r.from, `${VIP}:${port}`);
+    assert.match(r.text, new RegExp(`^[AB]:hello ${i}$`));
+  }
+  // Each client stays with its server for the rest of the session.
+  for (let round = 0; round < 3; round++) {
+    const again = await Promise.all(cs.map((c, i) => c.ask(`again ${i}`)));
+    again.forEach((r, i) => assert.equal(r.text.split(':')[0], firsts[i]!.text.split(':')[0]));
+  }
+  const names = firsts.map((r) => r.text[0]);
+  assert.equal(names.filter((n) => n === 'A').length, 10);
+  const s = d.service();
+  assert.deepEqual([s.counts.inactive[0], s.counts.inactive[1]], [10, 10]);
+  assert.deepEqual([s.counts.active[0], s.counts.active[1]], [0, 0]);
+  assert.equal(d.director.connections().filter((c) => c.protocol === 'udp' && c.state === 'UDP').length, 20);
+  const total = d.director.counters()[0]?.services.get(s.key)?.total;
+  assert.equal(total?.connections, 20);
+  assert.ok(total && total.bytesIn > 0 && total.bytesOut > total.bytesIn);
+});
+
+test('UDP sessions expire after the udp timeout, and the client is scheduled afresh', async (t) => {
+  const backends = await udpBackends(t, ['A', 'B']);
+  const port = await unusedUdpPort();
+  const d = await startDirector(t, { timeouts: { udp: '300ms' }, virtual_services: [service(port, backends)] });
+  const [c] = await clients(t, 1, port);
+  assert.equal((await c!.ask('1')).text, 'A:1');
+  assert.equal((await c!.ask('2')).text, 'A:2');
+  await waitFor(() => d.engine.liveConnections === 0, 3000, 'the session to expire');
+  assert.equal(d.service().counts.inactive[0], 0);
+  assert.equal((await c!.ask('3')).text, 'B:3');
+});
+
+test("a removed real server's UDP sessions expire at once; clients move on the next datagram", async (t) => {
+  const backends = await udpBackends(t, ['A', 'B']);
+  const port = await unusedUdpPort();
+  const input: ConfigInput = { virtual_services: [service(port, backends)] };
+  const d = await startDirector(t, input);
+  const cs = await clients(t, 4, port);
+  const before = await Promise.all(cs.map((c) => c.ask('x')));
+  assert.deepEqual(before.map((r) => r.text), ['A:x', 'B:x', 'A:x', 'B:x']);
+  await d.director.reload(validateConfig({ virtual_services: [service(port, [backends[1]!])] }));
+  assert.equal(d.engine.liveConnections, 2, 'A sessions gone at once');
+  const after = await Promise.all(cs.map((c) => c.ask('y')));
+  assert.deepEqual(after.map((r) => r.text), ['B:y', 'B:y', 'B:y', 'B:y']);
+});
+
+test('with expire_nodest_conn off, a removed server keeps its sessions until they idle out', async (t) => {
+  const backends = await udpBackends(t, ['A', 'B']);
+  const port = await unusedUdpPort();
+  const d = await startDirector(t, { expire_nodest_conn: false, virtual_services: [service(port, backends)] });
+  const [c] = await clients(t, 1, port);
+  assert.equal((await c!.ask('1')).text, 'A:1');
+  await d.director.reload(validateConfig({ expire_nodest_conn: false, virtual_services: [service(port, [backends[1]!])] }));
+  assert.equal((await c!.ask('2')).text, 'A:2');
+});
+
+test('one-packet scheduling spreads the datagrams of one client', async (t) => {
+  const backends = await udpBackends(t, ['A', 'B', 'C']);
+  const port = await unusedUdpPort();
+  const d = await startDirector(t, { virtual_services: [service(port, backends, { ops: true })] });
+  const [c] = await clients(t, 1, port);
+  const seen: string[] = [];
+  for (let i = 0; i < 6; i++) seen.push((await c!.ask(String(i))).text);
+  assert.deepEqual(seen, ['A:0', 'B:1', 'C:2', 'A:3', 'B:4', 'C:5']);
+  const s = d.service();
+  assert.deepEqual([s.counts.inactive[0], s.counts.inactive[1], s.counts.inactive[2]], [0, 0, 0]);
+  assert.equal(d.director.counters()[0]?.services.get(s.key)?.total.connections, 6);
+});
+
+test('the session table is bounded: new clients are refused and counted, existing ones keep working', async (t) => {
+  const backends = await udpBackends(t, ['A']);
+  const port = await unusedUdpPort();
+  const d = await startDirector(t, { virtual_services: [service(port, backends, { max_sessions: 2 })] });
+  const cs = await clients(t, 3, port);
+  await cs[0]!.ask('1');
+  await cs[1]!.ask('2');
+  await assert.rejects(cs[2]!.ask('3', 300), /no UDP reply/);
+  assert.equal(d.events.filter((e) => e.type === 'session-refused').length, 1);
+  assert.equal((await cs[0]!.ask('4')).text, 'A:4');
+  assert.equal((await cs[1]!.ask('5')).text, 'A:5');
+});

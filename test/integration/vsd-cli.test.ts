@@ -1,0 +1,126 @@
+// `vsd` as a user runs it: a real process, real config files, real signals.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { askName, namedBackend, unusedPort, waitFor } from '../helpers/net.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin', 'vsd.ts');
+
+interface Run {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+function run(t: TestContext, args: string[]): Run {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r: Run = { child, stdout: '', stderr: '', exit: once(child, 'exit').then(([code]) => code as number | null) };
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => (r.stdout += c));
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => (r.stderr += c));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return r;
+}
+
+async function tempConfig(t: TestContext, text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'vsd-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'vsd.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+test('check: a valid file passes, a bad one exits 1 with coded errors naming each field', async (t) => {
+  const good = await tempConfig(t, 'virtual_services:\n  - { address: 127.0.0.1, port: 8080 }\n');
+  const ok = run(t, ['check', '--config', good]);
+  assert.equal(await ok.exit, 0);
+  assert.match(ok.stdout, /ok \(1 virtual service/);
+
+  const bad = await tempConfig(
+    t,
+    'virtual_services:\n  - address: 127.0.0.1\n    port: 70000\n    real_servers:\n      - { address: 127.0.0.1, port: 1, weight: -3 }\n',
+  );
+  const r = run(t, ['check', '--config', bad]);
+  assert.equal(await r.exit, 1);
+  assert.match(r.stderr, /VSD_ERR_CONFIG_INVALID/);
+  assert.match(r.stderr, /virtual_services\[0\]\.port: 70000 is not a port \(0-65535\)/);
+  assert.match(r.stderr, /virtual_services\[0\]\.real_servers\[0\]\.weight: -3 is not >= 0/);
+});
+
+test('check: missing file, broken YAML, unknown command and missing --config have their own codes', async (t) => {
+  const missing = run(t, ['check', '--config', '/nonexistent/vsd.yaml']);
+  assert.equal(await missing.exit, 1);
+  assert.match(missing.stderr, /VSD_ERR_CONFIG_READ: \/nonexistent\/vsd.yaml: cannot read config: ENOENT/);
+
+  const broken = run(t, ['check', '--config', await tempConfig(t, 'virtual_services: [\n')]);
+  assert.equal(await broken.exit, 1);
+  assert.match(broken.stderr, /VSD_ERR_CONFIG_PARSE/);
+
+  const unknown = run(t, ['frobnicate']);
+  assert.equal(await unknown.exit, 2);
+  assert.match(unknown.stderr, /VSD_ERR_USAGE: unknown command "frobnicate"/);
+
+  const noConfig = run(t, ['start']);
+  assert.equal(await noConfig.exit, 2);
+  assert.match(noConfig.stderr, /VSD_ERR_USAGE: start needs --config FILE/);
+});
+
+test('start: a config no engine can carry out is refused with VSD_ERR_ENGINE_UNSUPPORTED', async (t) => {
+  const file = await tempConfig(t, 'virtual_services:\n  - { address: 127.0.0.1, port: 8080, forwarding: dr }\n');
+  const r = run(t, ['start', '--config', file]);
+  assert.equal(await r.exit, 1);
+  assert.match(r.stderr, /VSD_ERR_ENGINE_UNSUPPORTED: .*virtual_services\[0\]\.forwarding: "dr" needs an engine/);
+});
+
+test('start: serves traffic, logs JSON, reloads on SIGHUP, SIGTERM stops it gracefully with exit 0', async (t) => {
+  const one = await namedBackend('one');
+  const two = await namedBackend('two');
+  t.after(() => Promise.all([one.close(), two.close()]));
+  const port = await unusedPort();
+  const configText = (backendPort: number) =>
+    `shutdown_grace: 2s\nvirtual_services:\n  - address: 127.0.0.1\n    port: ${port}\n    real_servers:\n      - { address: 127.0.0.1, port: ${backendPort} }\n`;
+  const file = await tempConfig(t, configText(one.port));
+  const r = run(t, ['start', '--config', file]);
+  await waitFor(() => r.stdout.includes('vsd running'), 10_000, 'vsd to start');
+  assert.equal(await askName('127.0.0.1', port), 'one');
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: number });
+  assert.ok(lines.some((l) => l.msg === 'listening'));
+
+  // A broken file: logged with its code, the running config stays.
+  await writeFile(file, 'virtual_services:\n  - { address: 127.0.0.1, port: 99999 }\n');
+  r.child.kill('SIGHUP');
+  await waitFor(() => r.stdout.includes('reload failed'), 5000, 'the failed reload to be logged');
+  assert.match(r.stdout, /VSD_ERR_CONFIG_INVALID/);
+  assert.equal(await askName('127.0.0.1', port), 'one');
+
+  // A good file: the real server is swapped without a restart.
+  await writeFile(file, configText(two.port));
+  r.child.kill('SIGHUP');
+  await waitFor(() => r.stdout.includes('"msg":"reloaded"'), 5000, 'the reload');
+  assert.equal(await askName('127.0.0.1', port), 'two');
+
+  r.child.kill('SIGTERM');
+  assert.equal(await r.exit, 0);
+  assert.match(r.stdout, /"msg":"stopped"/);
+});
+
+test('demo: starts backends and a director that answers with their names', async (t) => {
+  const port = await unusedPort();
+  const r = run(t, ['demo', '--port', String(port)]);
+  await waitFor(() => r.stdout.includes('vsd running'), 10_000, 'demo to start');
+  const names = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
+    names.add((await res.text()).trim());
+  }
+  assert.deepEqual([...names].sort(), ['alpha', 'beta', 'gamma']);
+  r.child.kill('SIGINT');
+  assert.equal(await r.exit, 0);
+});
