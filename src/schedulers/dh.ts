@@ -3,7 +3,7 @@
 // destination address it was sent to (flow.vip). An unusable bucket server means no server.
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
-import { addressFold, goldenHash } from './hash.ts';
+import { addressFold, dhHash } from './hash.ts';
 import { isOverloaded } from './overhead.ts';
 import type { Scheduler } from './types.ts';
 
@@ -25,7 +25,7 @@ export class DhScheduler implements Scheduler {
       this.#lastVip = flow.vip;
       this.#lastFold = addressFold(flow.vip);
     }
-    const d = this.#buckets[goldenHash(this.#lastFold, 0, 0, DH_TABLE_SIZE - 1)];
+    const d = this.#buckets[dhHash(this.#lastFold, DH_TABLE_SIZE - 1)];
     if (d === undefined || d.weight <= 0 || isOverloaded(counts, d.slot)) return undefined;
     return d;
   }

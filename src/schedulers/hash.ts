@@ -75,12 +75,25 @@ function ipv6Fold(text: string): number {
   return fold >>> 0;
 }
 
-/** Knuth's multiplicative constant, 2654435761 (0x9E3779B1), as ip_vs_{sh,dh,lblc}_hashkey use it. */
-export const GOLDEN_RATIO_32 = 0x9e3779b1;
+/** Knuth's multiplicative constant 2654435761 (0x9E3779B1), as ip_vs_dh_hashkey uses it. */
+export const KNUTH_32 = 0x9e3779b1;
 
-/** ip_vs_sh_hashkey / ip_vs_dh_hashkey: (offset + (port + fold) * 2654435761) masked to the table. */
-export function goldenHash(fold: number, port: number, offset: number, mask: number): number {
-  return (offset + Math.imul((fold + port) | 0, GOLDEN_RATIO_32 | 0)) & mask;
+/** The kernel's GOLDEN_RATIO_32 (include/linux/hash.h), used by hash_32(). */
+export const GOLDEN_RATIO_32 = 0x61c88647;
+
+/** ip_vs_dh_hashkey: the LOW bits of fold * 2654435761. */
+export function dhHash(fold: number, mask: number): number {
+  return Math.imul(fold | 0, KNUTH_32 | 0) & mask;
+}
+
+/** The kernel's hash_32(val, bits): the HIGH `bits` bits of val * GOLDEN_RATIO_32. */
+export function hash32(value: number, bits: number): number {
+  return Math.imul(value | 0, GOLDEN_RATIO_32 | 0) >>> (32 - bits);
+}
+
+/** ip_vs_sh_hashkey: (offset + hash_32(port + fold, 8)) masked to the table. */
+export function shHash(fold: number, port: number, offset: number, mask: number, bits: number): number {
+  return (offset + hash32((fold + port) | 0, bits)) & mask;
 }
 
 /** A 128-bit SipHash key as two 64-bit words (kernel hsiphash_key_t on 64-bit), each as hi/lo halves. */

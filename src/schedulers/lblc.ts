@@ -8,7 +8,7 @@ import type { Flow } from '../model/flow.ts';
 import { weightedLeastIndex } from './least-load.ts';
 import { LocalityCache, MemberList } from './locality-cache.ts';
 import type { Member } from './locality-cache.ts';
-import { activeConns, connOverhead, isOverloaded } from './overhead.ts';
+import { activeConns, isOverloaded } from './overhead.ts';
 import type { Scheduler, SchedulerOptions } from './types.ts';
 
 interface LblcEntry {
@@ -46,7 +46,7 @@ export class LblcScheduler implements Scheduler {
       if (d.weight > 0 && !isOverloaded(counts, d.slot) && !lblcOverloaded(d, this.#dests, counts)) return d;
     }
     const members = this.#members.list;
-    const member = members[weightedLeastIndex(this.#dests, counts, connOverhead)];
+    const member = members[weightedLeastIndex(this.#dests, counts, 'conn')];
     if (member === undefined) return undefined;
     if (en === undefined || en.member !== member) this.#cache.entries.set(flow.vip, { member, lastuse: now });
     return member.dest;

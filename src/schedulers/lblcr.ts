@@ -58,7 +58,7 @@ export class LblcrScheduler implements Scheduler {
       }
       if (least !== undefined && !lblcOverloaded(least.dest, this.#dests, counts)) return least.dest;
     }
-    const member = this.#members.list[weightedLeastIndex(this.#dests, counts, connOverhead)];
+    const member = this.#members.list[weightedLeastIndex(this.#dests, counts, 'conn')];
     if (member === undefined) return undefined;
     if (en === undefined) {
       this.#cache.entries.set(flow.vip, { set: [member], lastmod: now, lastuse: now });

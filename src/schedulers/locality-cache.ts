@@ -77,7 +77,8 @@ export class LocalityCache<E extends CacheEntry> {
   /** ip_vs_lblc_check_expire / ip_vs_lblcr_check_expire. */
   #checkExpire(now: number): void {
     if (this.#counter % COUNT_FOR_FULL_EXPIRATION === 0) {
-      for (const [key, en] of this.entries) if (now >= en.lastuse + DEFAULT_EXPIRATION_MS) this.entries.delete(key);
+      for (const [key, en] of this.entries)
+        if (now >= en.lastuse + DEFAULT_EXPIRATION_MS) this.entries.delete(key);
       this.#counter = 1;
       return;
     }
@@ -85,7 +86,10 @@ export class LocalityCache<E extends CacheEntry> {
       this.#counter++;
       return;
     }
-    let goal = Math.min(Math.trunc(((this.entries.size - this.#maxSize) * 4) / 3), Math.trunc(this.#maxSize / 2));
+    let goal = Math.min(
+      Math.trunc(((this.entries.size - this.#maxSize) * 4) / 3),
+      Math.trunc(this.#maxSize / 2),
+    );
     for (const [key, en] of this.entries) {
       if (goal <= 0) break;
       if (now < en.lastuse + ENTRY_TIMEOUT_MS) continue;

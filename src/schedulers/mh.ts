@@ -100,7 +100,7 @@ function populate(table: (Dest | undefined)[], dests: readonly Dest[]): void {
   let filled = 0;
   let count = 0;
   for (;;) {
-    for (let j = 0; j < n; ) {
+    for (let j = 0; j < n;) {
       const t = turns[j] ?? 0;
       if (t < 1) {
         j++;

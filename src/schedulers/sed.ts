@@ -3,7 +3,6 @@
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { weightedLeastIndex } from './least-load.ts';
-import { expectedOverhead } from './overhead.ts';
 import type { Scheduler } from './types.ts';
 
 export class SedScheduler implements Scheduler {
@@ -15,6 +14,6 @@ export class SedScheduler implements Scheduler {
   }
 
   pick(_flow: Flow, counts: CountsView): Dest | undefined {
-    return this.#dests[weightedLeastIndex(this.#dests, counts, expectedOverhead)];
+    return this.#dests[weightedLeastIndex(this.#dests, counts, 'expected')];
   }
 }

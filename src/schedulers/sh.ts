@@ -1,14 +1,15 @@
 // Source hashing, as ip_vs_sh.c: 256 buckets dealt to the servers in list order, `weight` consecutive
 // buckets each (a weight 0 server still gets one, as ip_vs_sh_reassign does); a flow's bucket is the
-// golden-ratio hash of the client address, plus the client port with sh-port. With sh-fallback an
+// kernel's hash_32 (top 8 bits of the golden-ratio product) of the client address, plus the client port with sh-port. With sh-fallback an
 // unusable server makes the lookup walk on around the table deterministically; without, no server.
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
-import { addressFold, goldenHash } from './hash.ts';
+import { addressFold, shHash } from './hash.ts';
 import { isOverloaded } from './overhead.ts';
 import type { Scheduler, SchedulerOptions } from './types.ts';
 
-export const SH_TABLE_SIZE = 256;
+const SH_TABLE_BITS = 8;
+export const SH_TABLE_SIZE = 1 << SH_TABLE_BITS;
 const MASK = SH_TABLE_SIZE - 1;
 
 export class ShScheduler implements Scheduler {
@@ -38,14 +39,14 @@ export class ShScheduler implements Scheduler {
   pick(flow: Flow, counts: CountsView): Dest | undefined {
     const fold = addressFold(flow.clientAddress);
     const port = this.#usePort ? flow.clientPort : 0;
-    const ihash = goldenHash(fold, port, 0, MASK);
+    const ihash = shHash(fold, port, 0, MASK, SH_TABLE_BITS);
     let d = this.#buckets[ihash];
     if (d === undefined) return undefined;
     if (usable(d, counts)) return d;
     if (!this.#fallback) return undefined;
     // ip_vs_sh_get_fallback: rehash with offsets ihash, ihash + 1, ... around the table.
     for (let offset = 0; offset < SH_TABLE_SIZE; offset++) {
-      d = this.#buckets[goldenHash(fold, port, (offset + ihash) & MASK, MASK)];
+      d = this.#buckets[shHash(fold, port, (offset + ihash) & MASK, MASK, SH_TABLE_BITS)];
       if (d === undefined) return undefined;
       if (usable(d, counts)) return d;
     }

@@ -3,7 +3,6 @@
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { weightedLeastIndex } from './least-load.ts';
-import { connOverhead } from './overhead.ts';
 import type { Scheduler } from './types.ts';
 
 export class WlcScheduler implements Scheduler {
@@ -15,6 +14,6 @@ export class WlcScheduler implements Scheduler {
   }
 
   pick(_flow: Flow, counts: CountsView): Dest | undefined {
-    return this.#dests[weightedLeastIndex(this.#dests, counts, connOverhead)];
+    return this.#dests[weightedLeastIndex(this.#dests, counts, 'conn')];
   }
 }

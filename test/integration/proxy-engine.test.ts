@@ -211,13 +211,30 @@ test('counts: active when established, inactive when half-closed, zero when clos
     virtual_services: [{ address: VIP, port, real_servers: [{ address: '127.0.0.1', port: server.port }] }],
   });
   const s = d.service();
-  const { socket } = await openAndReadLine(VIP, port);
+  const { socket, localPort } = await openAndReadLine(VIP, port);
   assert.deepEqual([s.counts.active[0], s.counts.inactive[0]], [1, 0]);
+  const [entry] = d.director.connections();
+  assert.ok(entry);
+  assert.deepEqual({ ...entry, expiresInMs: undefined }, {
+    protocol: 'tcp',
+    state: 'ESTABLISHED',
+    expiresInMs: undefined,
+    clientAddress: '127.0.0.1',
+    clientPort: localPort,
+    virtualAddress: VIP,
+    virtualPort: port,
+    realAddress: '127.0.0.1',
+    realPort: server.port,
+  });
+  assert.ok(entry.expiresInMs > 890_000 && entry.expiresInMs <= 900_000, `expires in ${entry.expiresInMs}`);
   socket.removeAllListeners('close');
   socket.write('12345');
   socket.end();
   await waitFor(() => s.counts.inactive[0] === 1, 3000, 'half-closed to count as inactive');
   assert.equal(s.counts.active[0], 0);
+  const fin = d.director.connections()[0];
+  assert.equal(fin?.state, 'FIN_WAIT');
+  assert.ok(fin.expiresInMs <= 120_000);
   let rest = '';
   socket.setEncoding('utf8');
   socket.on('data', (c: string) => (rest += c));

@@ -1,0 +1,79 @@
+// Every scheduler through real connections: three real servers A:3, B:2, C:1 that answer with their
+// name, six connections held open one after another, so the counts each pick sees are known.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import type { SchedulerName } from '../../src/model/scheduler-names.ts';
+import { startDirector } from '../helpers/director.ts';
+import { askName, namedBackend, openAndReadLine, unusedPort } from '../helpers/net.ts';
+
+const VIP = '127.0.0.1';
+
+// Worked by hand from the IPVS algorithms (overhead = active*256 + inactive; held connections are active).
+const HELD: [SchedulerName, string, string][] = [
+  ['rr', 'A B C A B C', 'round robin ignores weights'],
+  ['wrr', 'A A B A B C', 'gcd stepping from the max weight'],
+  ['lc', 'A B C A B C', 'least active, first of equals'],
+  ['wlc', 'A B C A B A', 'least active/weight: (0,0,0)A (1,0,0)B (1,1,0)C (1,1,1)A (2,1,1)B (2,2,1)A'],
+  ['sed', 'A B A A B C', '(active+1)/weight: A1/3; A2/3>B1/2; A2/3<B1; A1=B1=C1 first; B1<A4/3; C1'],
+  ['nq', 'A B C A A B', 'an idle server first, then sed'],
+  ['fo', 'A A A A A A', 'always the highest weight'],
+  ['ovf', 'A A A A B B', 'highest weight until its active connections exceed its weight (active > weight)'],
+  ['lblc', 'A A A A B B', 'sticks to the server for the VIP until it is overloaded (active > weight)'],
+  ['lblcr', 'A A A A B B', 'adds a server to the VIP set when the set minimum is overloaded'],
+];
+
+async function setup(t: TestContext, scheduler: SchedulerName) {
+  const servers = await Promise.all(['A', 'B', 'C'].map((n) => namedBackend(n)));
+  t.after(() => Promise.all(servers.map((s) => s.close())));
+  const port = await unusedPort();
+  await startDirector(t, {
+    virtual_services: [
+      {
+        address: VIP,
+        port,
+        scheduler,
+        real_servers: servers.map((s, i) => ({ address: '127.0.0.1', port: s.port, weight: 3 - i })),
+      },
+    ],
+  });
+  return port;
+}
+
+for (const [scheduler, expected, why] of HELD) {
+  test(`${scheduler}: ${expected} (${why})`, async (t) => {
+    const port = await setup(t, scheduler);
+    const held: Socket[] = [];
+    t.after(() => held.forEach((s) => s.destroy()));
+    const names: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { line, socket } = await openAndReadLine(VIP, port);
+      names.push(line);
+      held.push(socket);
+    }
+    assert.equal(names.join(' '), expected);
+  });
+}
+
+for (const scheduler of ['sh', 'dh', 'mh'] as const) {
+  test(`${scheduler}: one client address always reaches the same server`, async (t) => {
+    const port = await setup(t, scheduler);
+    const names = new Set<string>();
+    for (let i = 0; i < 8; i++) names.add(await askName(VIP, port));
+    assert.equal(names.size, 1);
+  });
+}
+
+test('sh: different client addresses spread over the servers', async (t) => {
+  const port = await setup(t, 'sh');
+  const names = new Set<string>();
+  for (let i = 1; i <= 40; i++) names.add(await askName(VIP, port, `127.0.${i}.1`));
+  assert.deepEqual([...names].sort(), ['A', 'B', 'C']);
+});
+
+test('twos: weighted random choice reaches every server', async (t) => {
+  const port = await setup(t, 'twos');
+  const names = new Set<string>();
+  for (let i = 0; i < 120 && names.size < 3; i++) names.add(await askName(VIP, port));
+  assert.deepEqual([...names].sort(), ['A', 'B', 'C']);
+});
