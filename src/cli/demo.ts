@@ -2,6 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../model/config-schema.ts';
 import { validateConfig } from '../model/config.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface DemoBackend {
   readonly name: string;
@@ -23,9 +25,10 @@ export async function startDemoBackend(name: string, port: number, host = '127.0
   return { name, port: typeof address === 'object' && address ? address.port : port, server };
 }
 
-export function demoConfig(port: number, backendPorts: readonly number[]): Config {
+export function demoConfig(port: number, backendPorts: readonly number[], apiPort: number): Config {
   return validateConfig(
     {
+      control: { socket: join(tmpdir(), `vsd-demo-${process.pid}.sock`), http: `127.0.0.1:${apiPort}` },
       virtual_services: [
         {
           name: 'demo-web',

@@ -6,6 +6,7 @@ import { Director } from '../director/director.ts';
 import type { ReloadPlan } from '../director/plan-reload.ts';
 import type { Engine } from '../director/types.ts';
 import { ProxyEngine } from '../engines/proxy/engine.ts';
+import { startApi, type RunningApi } from '../api/server.ts';
 import { logEngineEvent } from './engine-events.ts';
 import type { Logger } from './logger.ts';
 
@@ -39,6 +40,19 @@ export interface RunOptions {
 export async function runUntilSignal(config: Config, log: Logger, options: RunOptions = {}): Promise<void> {
   const director = createDirector(log);
   await director.start(config);
+  const path = options.configPath;
+  let api: RunningApi;
+  try {
+    api = await startApi({
+      director,
+      control: config.control,
+      ...(path ? { reloadFile: async () => director.reload(await loadConfigFile(path)) } : {}),
+    });
+  } catch (err) {
+    await director.close(0);
+    throw err;
+  }
+  log.info({ socket: api.socketPath, http: api.http }, 'control API listening');
   log.info(
     { services: config.virtual_services.length, pid: process.pid },
     `vsd running ${config.virtual_services.length} virtual service(s)`,
@@ -61,8 +75,9 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
     const stop = (signal: NodeJS.Signals) => {
       log.info({ signal, graceMs: config.shutdown_grace }, 'stopping: no new connections, letting established ones finish');
       process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', hup);
-      director
-        .close(director.config?.shutdown_grace ?? config.shutdown_grace)
+      api
+        .close()
+        .then(() => director.close(director.config?.shutdown_grace ?? config.shutdown_grace))
         .then(() => options.onStop?.())
         .then(resolve, resolve);
     };

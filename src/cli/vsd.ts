@@ -11,7 +11,9 @@ const USAGE = `usage: vsd <command> [options]
 commands:
   start --config FILE   run the director in the foreground (SIGHUP reloads FILE, SIGTERM stops gracefully)
   check --config FILE   validate a config file and print any errors
-  demo [--port N]       run an embedded demo: 3 local backends behind 127.0.0.1:N (default 8080)
+  demo [--port N] [--api-port M]
+                        run an embedded demo: 3 local backends behind 127.0.0.1:N (default 8080),
+                        the API and metrics on 127.0.0.1:M (default 9180)
   help                  show this text
 `;
 
@@ -40,6 +42,7 @@ export async function main(argv: readonly string[], out: Out = console.log, err:
       options: {
         config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p' },
+        'api-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -73,7 +76,7 @@ export async function main(argv: readonly string[], out: Out = console.log, err:
         return 0;
       }
       case 'demo':
-        return await runDemo(values.port, err);
+        return await runDemo(values.port, values['api-port'], err);
       default:
         err(`vsd: VSD_ERR_USAGE: unknown command "${command}"`);
         err(USAGE);
@@ -85,17 +88,25 @@ export async function main(argv: readonly string[], out: Out = console.log, err:
   }
 }
 
-async function runDemo(portText: string | undefined, err: Out): Promise<number> {
-  const port = portText === undefined ? 8080 : Number(portText);
+function portOption(text: string | undefined, name: string, fallback: number): number {
+  const port = text === undefined ? fallback : Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new VsdError('VSD_ERR_USAGE', `--port: ${JSON.stringify(portText)} is not a port (1-65535)`);
+    throw new VsdError('VSD_ERR_USAGE', `${name}: ${JSON.stringify(text)} is not a port (1-65535)`);
+  return port;
+}
+
+async function runDemo(portText: string | undefined, apiPortText: string | undefined, err: Out): Promise<number> {
+  const port = portOption(portText, '--port', 8080);
+  const apiPort = portOption(apiPortText, '--api-port', 9180);
   const backends = await Promise.all(['alpha', 'beta', 'gamma'].map((name) => startDemoBackend(name, 0)));
   const config = demoConfig(
     port,
     backends.map((b) => b.port),
+    apiPort,
   );
   err(`vsd demo: wrr over ${backends.map((b) => `${b.name} (127.0.0.1:${b.port})`).join(', ')} with weights 3:2:1`);
   err(`vsd demo: try   for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:${port}/; done   (Ctrl-C stops)`);
+  err(`vsd demo: API and metrics at http://127.0.0.1:${apiPort}/api/v1/services and /metrics`);
   await runUntilSignal(config, createLogger('info'), {
     onStop: async () => {
       await Promise.all(backends.map((b) => new Promise((r) => b.server.close(r))));

@@ -64,3 +64,17 @@ export function maskAddress(address: string, prefix: number): string {
   });
   return canonicalAddress(words.map((w) => w.toString(16)).join(':')) ?? address;
 }
+
+/** "127.0.0.1:9180" or "[::1]:9180" -> { host, port }, or undefined when it is not that. */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  if (!m) return undefined;
+  const host = canonicalAddress(m[1] ?? m[2] ?? '');
+  const port = Number(m[3]);
+  if (host === undefined || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
+
+export function isLoopback(address: string): boolean {
+  return address === '::1' || (!address.includes(':') && address.startsWith('127.'));
+}

@@ -81,7 +81,16 @@ export const virtualServiceSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  control: z.strictObject({ socket: z.string().min(1).default(DEFAULT_SOCKET) }).default({ socket: DEFAULT_SOCKET }),
+  control: z
+    .strictObject({
+      socket: z.string().min(1).default(DEFAULT_SOCKET),
+      /** Optional HTTP listener for the API, metrics and dashboard: "127.0.0.1:9180" or "[::1]:9180". */
+      http: z.string().min(1).optional(),
+      /** Bearer token for the HTTP listener (required when it is not on loopback). */
+      token: z.string().min(16).optional(),
+      token_file: z.string().min(1).optional(),
+    })
+    .default({ socket: DEFAULT_SOCKET }),
   timeouts: z
     .strictObject({
       tcp: duration('timeout').default(900_000),

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { configSchema, type Config, type VirtualServiceConfig } from './config-schema.ts';
 import { formatIssues } from './config-errors.ts';
-import { ipv4MaskPrefix, addressFamily, formatEndpoint } from './address.ts';
+import { ipv4MaskPrefix, addressFamily, formatEndpoint, isLoopback, parseHostPort } from './address.ts';
 import { VsdError } from './errors.ts';
 
 /** The identity of a virtual service across reloads: protocol, address and port. */
@@ -23,6 +23,14 @@ function invalid(problems: string[], source: string): VsdError {
 /** Rules the schema cannot express: uniqueness, flags that fit the scheduler, thresholds, masks. */
 function crossFieldProblems(config: Config): string[] {
   const problems: string[] = [];
+  const { http, token, token_file } = config.control;
+  if (http !== undefined) {
+    const listen = parseHostPort(http);
+    if (!listen) problems.push(`control.http: ${JSON.stringify(http)} is not "address:port" (e.g. "127.0.0.1:9180" or "[::1]:9180")`);
+    else if (!isLoopback(listen.host) && token === undefined && token_file === undefined)
+      problems.push(`control.token: required (or control.token_file) because control.http ${http} is not on loopback`);
+  }
+  if (token !== undefined && token_file !== undefined) problems.push('control.token_file: give either token or token_file, not both');
   const seenServices = new Map<string, number>();
   const seenNames = new Map<string, number>();
   const groups = new Map<string, number>();

@@ -11,6 +11,9 @@ export const ERROR_CODES = {
   VSD_ERR_USAGE: 'The command line is wrong.',
   VSD_ERR_NOT_FOUND: 'A virtual service or real server named in a change does not exist.',
   VSD_ERR_EXISTS: 'A virtual service or real server being added already exists.',
+  VSD_ERR_BAD_REQUEST: 'An API request is malformed (not JSON, wrong shape, bad parameter).',
+  VSD_ERR_UNAUTHORIZED: 'An API request on the HTTP listener lacks the right bearer token.',
+  VSD_ERR_API: 'The control API could not be reached or answered with an error.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { askName, namedBackend, unusedPort, waitFor } from '../helpers/net.ts';
 
@@ -29,11 +29,12 @@ function run(t: TestContext, args: string[]): Run {
   return r;
 }
 
+/** A config file in a temp dir; its control socket goes there too unless the text sets one. */
 async function tempConfig(t: TestContext, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'vsd-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'vsd.yaml');
-  await writeFile(file, text);
+  await writeFile(file, text.includes('control:') ? text : `control: { socket: ${join(dir, 'vsd.sock')} }\n${text}`);
   return file;
 }
 
@@ -93,15 +94,16 @@ test('start: serves traffic, logs JSON, reloads on SIGHUP, SIGTERM stops it grac
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: number });
   assert.ok(lines.some((l) => l.msg === 'listening'));
 
+  const control = `control: { socket: ${join(dirname(file), 'vsd.sock')} }\n`;
   // A broken file: logged with its code, the running config stays.
-  await writeFile(file, 'virtual_services:\n  - { address: 127.0.0.1, port: 99999 }\n');
+  await writeFile(file, `${control}virtual_services:\n  - { address: 127.0.0.1, port: 99999 }\n`);
   r.child.kill('SIGHUP');
   await waitFor(() => r.stdout.includes('reload failed'), 5000, 'the failed reload to be logged');
   assert.match(r.stdout, /VSD_ERR_CONFIG_INVALID/);
   assert.equal(await askName('127.0.0.1', port), 'one');
 
   // A good file: the real server is swapped without a restart.
-  await writeFile(file, configText(two.port));
+  await writeFile(file, control + configText(two.port));
   r.child.kill('SIGHUP');
   await waitFor(() => r.stdout.includes('"msg":"reloaded"'), 5000, 'the reload');
   assert.equal(await askName('127.0.0.1', port), 'two');
@@ -113,7 +115,8 @@ test('start: serves traffic, logs JSON, reloads on SIGHUP, SIGTERM stops it grac
 
 test('demo: starts backends and a director that answers with their names', async (t) => {
   const port = await unusedPort();
-  const r = run(t, ['demo', '--port', String(port)]);
+  const apiPort = await unusedPort();
+  const r = run(t, ['demo', '--port', String(port), '--api-port', String(apiPort)]);
   await waitFor(() => r.stdout.includes('vsd running'), 10_000, 'demo to start');
   const names = new Set<string>();
   for (let i = 0; i < 6; i++) {
@@ -121,6 +124,9 @@ test('demo: starts backends and a director that answers with their names', async
     names.add((await res.text()).trim());
   }
   assert.deepEqual([...names].sort(), ['alpha', 'beta', 'gamma']);
+  const services = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/services`)).json()) as { name: string; stats: { connections: number } }[];
+  assert.equal(services[0]?.name, 'demo-web');
+  assert.equal(services[0]?.stats.connections, 6);
   r.child.kill('SIGINT');
   assert.equal(await r.exit, 0);
 });

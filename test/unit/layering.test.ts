@@ -18,7 +18,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   ha: ['model', 'director'],
   locks: ['model'],
   capacity: ['model', 'director'],
-  api: ['director'],
+  // ARCHITECTURE.md's rule is "only layers above": model is above api, so api may read it too.
+  api: ['director', 'model'],
+  // cli is also the composition root: `vsd start` wires the Director to its engines and the API.
   cli: ['api', 'model', 'director', 'engines/proxy', 'engines/nft', 'health', 'ha', 'locks', 'capacity'],
 };
 

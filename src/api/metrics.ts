@@ -1,0 +1,64 @@
+// Prometheus metrics (prom-client), read from the Director's live state at scrape time so the data
+// path never touches the registry. One view of the state is taken per scrape and shared by all metrics.
+import { Registry, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
+import type { Director } from '../director/director.ts';
+import type { RateEstimator } from './rates.ts';
+import { servicesView, type RealServerView, type ServiceView } from './views.ts';
+
+type Labels = Record<string, string>;
+type Sample = [Labels, number];
+
+export function createMetrics(director: Director, rates: RateEstimator): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'vsd_' });
+
+  let cached: { at: number; services: ServiceView[] } | undefined;
+  const view = (): ServiceView[] => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 50) cached = { at: now, services: servicesView(director, rates) };
+    return cached.services;
+  };
+  const perService = (value: (s: ServiceView) => number): Sample[] =>
+    view().map((s) => [{ service: s.name, protocol: s.protocol, vip: `${s.address}:${s.port}` }, value(s)]);
+  const perRealServer = (value: (r: RealServerView) => number): Sample[] =>
+    view().flatMap((s) => s.real_servers.map((r): Sample => [{ service: s.name, real_server: r.key }, value(r)]));
+
+  const gauge = (name: string, help: string, labelNames: string[], samples: () => Sample[]) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [l, v] of samples()) this.set(l, v);
+      },
+    });
+  const counter = (name: string, help: string, labelNames: string[], samples: () => Sample[]) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [l, v] of samples()) this.inc(l, v);
+      },
+    });
+  const svc = ['service', 'protocol', 'vip'];
+  const rs = ['service', 'real_server'];
+
+  counter('vsd_service_connections_total', 'Connections scheduled by the virtual service.', svc, () => perService((s) => s.stats.connections));
+  counter('vsd_service_bytes_in_total', 'Bytes from clients.', svc, () => perService((s) => s.stats.bytesIn));
+  counter('vsd_service_bytes_out_total', 'Bytes to clients.', svc, () => perService((s) => s.stats.bytesOut));
+  gauge('vsd_service_connections_per_second', 'Smoothed new connections per second.', svc, () => perService((s) => s.rates.cps));
+  gauge('vsd_real_server_active_connections', 'Established connections (IPVS ActiveConn).', rs, () => perRealServer((r) => r.active));
+  gauge('vsd_real_server_inactive_connections', 'Connecting or half-closed connections and UDP sessions (IPVS InActConn).', rs, () => perRealServer((r) => r.inactive));
+  gauge('vsd_real_server_weight', 'Weight in effect (0 = quiescent).', rs, () => perRealServer((r) => r.weight));
+  gauge('vsd_real_server_up', '1 while the real server takes new connections.', rs, () => perRealServer((r) => (r.state === 'up' ? 1 : 0)));
+  counter('vsd_real_server_connections_total', 'Connections scheduled to the real server.', rs, () => perRealServer((r) => r.stats.connections));
+  counter('vsd_real_server_bytes_in_total', 'Bytes from clients to the real server.', rs, () => perRealServer((r) => r.stats.bytesIn));
+  counter('vsd_real_server_bytes_out_total', 'Bytes from the real server to clients.', rs, () => perRealServer((r) => r.stats.bytesOut));
+  gauge('vsd_persistence_templates', 'Live persistence templates.', [], () => [[{}, director.persistence.size]]);
+  return registry;
+}

@@ -1,0 +1,142 @@
+// The control API: JSON over HTTP on the unix socket (mode 0600: file permissions are the
+// authentication) and optionally on a TCP listener, where a bearer token guards every request.
+import { EventEmitter } from 'node:events';
+import { chmod, mkdir, readFile, unlink } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Director } from '../director/director.ts';
+import type { ReloadPlan } from '../director/plan-reload.ts';
+import type { Config } from '../model/config-schema.ts';
+import { parseHostPort } from '../model/address.ts';
+import { VsdError } from '../model/errors.ts';
+import type { ApiDeps } from './deps.ts';
+import { errorResponse } from './http-errors.ts';
+import { createMetrics } from './metrics.ts';
+import { RateEstimator } from './rates.ts';
+import { serviceRoutes } from './routes-services.ts';
+import { stateRoutes } from './routes-state.ts';
+import { sampleRates, servicesView } from './views.ts';
+
+export interface ApiOptions {
+  readonly director: Director;
+  readonly control: Config['control'];
+  readonly reloadFile?: () => Promise<ReloadPlan>;
+  /** Extra routes on the HTTP listener (the dashboard). */
+  readonly extraRoutes?: (app: FastifyInstance) => void;
+  readonly rateIntervalMs?: number;
+}
+
+export interface RunningApi {
+  readonly socketPath: string | undefined;
+  readonly http: { host: string; port: number } | undefined;
+  close(): Promise<void>;
+}
+
+function buildApp(deps: ApiDeps, token: string | undefined, extra?: (app: FastifyInstance) => void): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  if (token !== undefined) {
+    const want = Buffer.from(`Bearer ${token}`);
+    app.addHook('onRequest', (req, _reply, done) => {
+      const got = Buffer.from(req.headers.authorization ?? '');
+      if (got.length !== want.length || !timingSafeEqual(got, want))
+        done(new VsdError('VSD_ERR_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer ...)'));
+      else done();
+    });
+  }
+  app.setErrorHandler((err, _req, reply) => {
+    const { status, body } = errorResponse(err);
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'VSD_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: [] } });
+  });
+  serviceRoutes(app, deps);
+  stateRoutes(app, deps);
+  extra?.(app);
+  return app;
+}
+
+/** A stale socket file (no daemon behind it) is removed; a live one means another daemon runs. */
+async function clearStaleSocket(path: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw new VsdError('VSD_ERR_LISTEN', `control socket ${path} is in use by another running daemon`);
+  await unlink(path).catch(() => undefined);
+}
+
+export async function startApi(options: ApiOptions): Promise<RunningApi> {
+  const { director, control } = options;
+  const rates = new RateEstimator();
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const deps: ApiDeps = {
+    director,
+    rates,
+    metrics: createMetrics(director, rates),
+    reloadFile: options.reloadFile,
+    subscribe: (listener) => {
+      events.on('event', listener);
+      return () => events.off('event', listener);
+    },
+  };
+  const publish = (event: string, data: unknown) => events.emit('event', event, data);
+  const onReloaded = (plan: ReloadPlan) => publish('reloaded', plan);
+  const onDrained = (service: string, realServer: string) => publish('drained', { service, realServer });
+  const onRetired = (service: string) => publish('retired', { service });
+  director.on('reloaded', onReloaded).on('drained', onDrained).on('retired', onRetired);
+  const intervalMs = options.rateIntervalMs ?? 1000;
+  const ticker = setInterval(() => {
+    sampleRates(director, rates, intervalMs);
+    if (events.listenerCount('event') > 0) publish('rates', servicesView(director, rates));
+  }, intervalMs).unref();
+
+  const apps: FastifyInstance[] = [];
+  const close = async () => {
+    clearInterval(ticker);
+    director.off('reloaded', onReloaded).off('drained', onDrained).off('retired', onRetired);
+    await Promise.all(apps.map((a) => a.close()));
+  };
+  try {
+    let socketPath: string | undefined;
+    if (control.socket) {
+      await mkdir(dirname(control.socket), { recursive: true, mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
+        throw new VsdError(
+          'VSD_ERR_LISTEN',
+          `control socket ${control.socket}: cannot create ${dirname(control.socket)}: ${e.code ?? e.message} (run as root or set control.socket to a writable path)`,
+          { cause: e },
+        );
+      });
+      await clearStaleSocket(control.socket);
+      const app = buildApp(deps, undefined, options.extraRoutes);
+      apps.push(app);
+      await app.listen({ path: control.socket });
+      await chmod(control.socket, 0o600);
+      socketPath = control.socket;
+    }
+    let http: RunningApi['http'];
+    if (control.http) {
+      const listen = parseHostPort(control.http);
+      if (!listen) throw new VsdError('VSD_ERR_CONFIG_INVALID', `control.http: "${control.http}" is not address:port`);
+      const token = control.token ?? (control.token_file ? (await readFile(control.token_file, 'utf8')).trim() : undefined);
+      const app = buildApp(deps, token, options.extraRoutes);
+      apps.push(app);
+      await app.listen({ host: listen.host, port: listen.port });
+      const addr = app.server.address();
+      http = { host: listen.host, port: typeof addr === 'object' && addr ? addr.port : listen.port };
+    }
+    return { socketPath, http, close };
+  } catch (err) {
+    await close();
+    if (err instanceof VsdError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new VsdError('VSD_ERR_LISTEN', `control API: cannot listen: ${e.code ?? e.message}`, { cause: err });
+  }
+}
