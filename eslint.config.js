@@ -29,4 +29,15 @@ export default tseslint.config(
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
+  {
+    // The dashboard runs in the browser, as a plain script.
+    files: ['assets/dashboard/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly', document: 'readonly', fetch: 'readonly', localStorage: 'readonly', TextDecoder: 'readonly',
+        CSS: 'readonly', uPlot: 'readonly', setTimeout: 'readonly',
+      },
+    },
+  },
 );

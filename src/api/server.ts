@@ -14,6 +14,7 @@ import { VsdError } from '../model/errors.ts';
 import type { ApiDeps } from './deps.ts';
 import { errorResponse } from './http-errors.ts';
 import { createMetrics } from './metrics.ts';
+import { DASHBOARD_PATHS, dashboardRoutes } from './dashboard.ts';
 import { RateEstimator } from './rates.ts';
 import { serviceRoutes } from './routes-services.ts';
 import { stateRoutes } from './routes-state.ts';
@@ -23,7 +24,7 @@ export interface ApiOptions {
   readonly director: Director;
   readonly control: Config['control'];
   readonly reloadFile?: () => Promise<ReloadPlan>;
-  /** Extra routes on the HTTP listener (the dashboard). */
+  /** Extra routes on both listeners. */
   readonly extraRoutes?: (app: FastifyInstance) => void;
   readonly rateIntervalMs?: number;
 }
@@ -35,10 +36,12 @@ export interface RunningApi {
 }
 
 function buildApp(deps: ApiDeps, token: string | undefined, extra?: (app: FastifyInstance) => void): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  // forceCloseConnections: close() must not wait for event streams, which never end by themselves.
+  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024, forceCloseConnections: true });
   if (token !== undefined) {
     const want = Buffer.from(`Bearer ${token}`);
     app.addHook('onRequest', (req, _reply, done) => {
+      if (req.method === 'GET' && DASHBOARD_PATHS.has(req.url)) return done();
       const got = Buffer.from(req.headers.authorization ?? '');
       if (got.length !== want.length || !timingSafeEqual(got, want))
         done(new VsdError('VSD_ERR_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer ...)'));
@@ -56,6 +59,13 @@ function buildApp(deps: ApiDeps, token: string | undefined, extra?: (app: Fastif
   stateRoutes(app, deps);
   extra?.(app);
   return app;
+}
+
+function withDashboard(extra?: (app: FastifyInstance) => void): (app: FastifyInstance) => void {
+  return (app) => {
+    dashboardRoutes(app);
+    extra?.(app);
+  };
 }
 
 /** A stale socket file (no daemon behind it) is removed; a live one means another daemon runs. */
@@ -126,7 +136,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       const listen = parseHostPort(control.http);
       if (!listen) throw new VsdError('VSD_ERR_CONFIG_INVALID', `control.http: "${control.http}" is not address:port`);
       const token = control.token ?? (control.token_file ? (await readFile(control.token_file, 'utf8')).trim() : undefined);
-      const app = buildApp(deps, token, options.extraRoutes);
+      const app = buildApp(deps, token, withDashboard(options.extraRoutes));
       apps.push(app);
       await app.listen({ host: listen.host, port: listen.port });
       const addr = app.server.address();
