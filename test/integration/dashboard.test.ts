@@ -69,7 +69,8 @@ test('dashboard: live numbers change with traffic, a drain from the page takes e
   for (let i = 0; i < 8; i++) await askName('127.0.0.1', port);
   const held = await openAndReadLine('127.0.0.1', port);
   t.after(() => held.socket.destroy());
-  await page.waitForFunction((n) => Number(document.querySelector('.service .meta')?.getAttribute('data-connections')) >= n, before + 9);
+  // A string expression: it runs in the page, where `document` exists.
+  await page.waitForFunction(`Number(document.querySelector('.service .meta')?.getAttribute('data-connections')) >= ${before + 9}`);
   assert.ok((await shown()) >= before + 9);
 
   // Drain B from the page: the API shows it draining and new connections go to A only.
