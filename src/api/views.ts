@@ -11,7 +11,7 @@ export interface RealServerView {
   upper_threshold: number;
   lower_threshold: number;
   /** in service, quiescent (weight 0), overloaded (over its upper threshold), draining (removed). */
-  state: 'up' | 'quiescent' | 'overloaded' | 'draining';
+  state: 'up' | 'down' | 'quiescent' | 'overloaded' | 'draining';
   active: number;
   inactive: number;
   stats: TrafficCounters;
@@ -66,14 +66,19 @@ export const rsRateKey = (service: string, rs: string): string => `${service}|${
 export function serviceView(s: ServiceState, counters: ReturnType<typeof mergeCounters>, rates: RateEstimator): ServiceView {
   const c = counters.get(s.key);
   const vs = s.config;
-  const rs = (key: string, dest: { slot: number; address: string; port: number; weight: number }, draining: boolean, thresholds: { upper: number; lower: number }): RealServerView => ({
+  const rs = (
+    key: string,
+    dest: { slot: number; address: string; port: number; weight: number },
+    how: 'in' | 'down' | 'draining',
+    thresholds: { upper: number; lower: number },
+  ): RealServerView => ({
     key,
     address: dest.address,
     port: dest.port,
     weight: dest.weight,
     upper_threshold: thresholds.upper,
     lower_threshold: thresholds.lower,
-    state: draining ? 'draining' : s.counts.overloaded[dest.slot] === 1 ? 'overloaded' : dest.weight === 0 ? 'quiescent' : 'up',
+    state: how !== 'in' ? how : s.counts.overloaded[dest.slot] === 1 ? 'overloaded' : dest.weight === 0 ? 'quiescent' : 'up',
     active: s.counts.active[dest.slot] ?? 0,
     inactive: s.counts.inactive[dest.slot] ?? 0,
     stats: { ...(c?.realServers.get(key) ?? ZERO) },
@@ -96,10 +101,9 @@ export function serviceView(s: ServiceState, counters: ReturnType<typeof mergeCo
     stats: { ...(c?.total ?? ZERO) },
     rates: rates.rates(s.key),
     real_servers: [
-      ...s.realServers.map((r) =>
-        rs(r.key, r.dest, false, { upper: r.config.upper_threshold, lower: r.config.lower_threshold }),
-      ),
-      ...s.draining.map((d) => rs(d.key, d.dest, true, { upper: 0, lower: 0 })),
+      ...s.realServers.map((r) => rs(r.key, r.dest, 'in', { upper: r.config.upper_threshold, lower: r.config.lower_threshold })),
+      ...s.down.map((r) => rs(r.key, r.dest, 'down', { upper: r.config.upper_threshold, lower: r.config.lower_threshold })),
+      ...s.draining.map((d) => rs(d.key, d.dest, 'draining', { upper: 0, lower: 0 })),
     ],
   };
 }
@@ -117,7 +121,7 @@ export function sampleRates(director: Director, rates: RateEstimator, intervalMs
     const c = counters.get(s.key);
     rates.sample(s.key, c?.total ?? ZERO, intervalMs);
     keys.add(s.key);
-    for (const r of [...s.realServers, ...s.draining]) {
+    for (const r of [...s.realServers, ...s.down, ...s.draining]) {
       const k = rsRateKey(s.key, r.key);
       rates.sample(k, c?.realServers.get(r.key) ?? ZERO, intervalMs);
       keys.add(k);

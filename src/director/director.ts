@@ -9,7 +9,7 @@ import { serviceKey } from '../model/config.ts';
 import { PersistenceTable } from '../table/persistence.ts';
 import { LiveService } from './live-service.ts';
 import { planReload, type ReloadPlan } from './plan-reload.ts';
-import type { ConnectionEntry, Engine, EngineCounters, ServiceState } from './types.ts';
+import type { ConnectionEntry, Engine, EngineCounters, HealthStatus, ServiceState } from './types.ts';
 
 export interface DirectorOptions {
   /** Engines by the forwarding methods they carry out. */
@@ -23,6 +23,7 @@ export interface DirectorEvents {
   reloaded: [plan: ReloadPlan];
   drained: [service: string, realServer: string];
   retired: [service: string];
+  health: [service: string, realServer: string, status: HealthStatus];
 }
 
 export class Director extends EventEmitter<DirectorEvents> {
@@ -172,6 +173,16 @@ export class Director extends EventEmitter<DirectorEvents> {
       });
     }
     return plan;
+  }
+
+  /** A health verdict from a monitor; returns whether it changed anything. */
+  setHealth(serviceKey: string, rsKey: string, status: HealthStatus): boolean {
+    const svc = this.#services.get(serviceKey);
+    if (!svc?.setHealth(rsKey, status)) return false;
+    this.emit('health', serviceKey, rsKey, status);
+    // UDP sessions on a server that went down expire now (expire_nodest_conn), not a sweep later.
+    for (const engine of new Set(this.#engines.values())) engine.refresh?.();
+    return true;
   }
 
   /** Reaps drained real servers and finished services. Runs on a timer; tests may call it. */

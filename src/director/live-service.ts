@@ -9,7 +9,7 @@ import { serviceKey, serviceName } from '../model/config.ts';
 import { createScheduler } from '../schedulers/registry.ts';
 import type { Scheduler } from '../schedulers/types.ts';
 import { ConnCounts } from '../table/counts.ts';
-import type { DrainingServer, RealServerState, ServiceState } from './types.ts';
+import type { DrainingServer, HealthStatus, RealServerState, ServiceState } from './types.ts';
 
 export class LiveService implements ServiceState {
   readonly key: string;
@@ -18,7 +18,11 @@ export class LiveService implements ServiceState {
   scheduler: Scheduler;
   readonly counts = new ConnCounts();
   realServers: RealServerState[] = [];
+  down: RealServerState[] = [];
   draining: DrainingServer[] = [];
+  /** Every configured real server, in config order, before health is applied. */
+  #configured: RealServerState[] = [];
+  readonly #health = new Map<string, HealthStatus>();
   /** Set when the whole service is removed: its listener is gone, its connections drain. */
   retiredAt: number | undefined;
   readonly #clock: Clock;
@@ -50,7 +54,7 @@ export class LiveService implements ServiceState {
     this.name = serviceName(vs);
     if (schedulerChanged) this.scheduler = this.#newScheduler(vs);
     const known = new Map<string, Dest>();
-    for (const rs of this.realServers) known.set(rs.key, rs.dest);
+    for (const rs of this.#configured) known.set(rs.key, rs.dest);
     for (const d of this.draining) known.set(d.key, d.dest);
 
     const next: RealServerState[] = vs.real_servers.map((rs) => {
@@ -62,20 +66,57 @@ export class LiveService implements ServiceState {
     const staying = new Set(next.map((r) => r.key));
     const deadline = this.#clock.now() + drainTimeoutMs;
     const draining = this.draining.filter((d) => !staying.has(d.key));
-    for (const rs of this.realServers) {
-      if (!staying.has(rs.key)) draining.push({ key: rs.key, dest: rs.dest, deadline });
+    for (const rs of this.#configured) {
+      if (!staying.has(rs.key)) {
+        draining.push({ key: rs.key, dest: rs.dest, deadline });
+        this.#health.delete(rs.key);
+      }
     }
-    this.realServers = next;
+    this.#configured = next;
     this.draining = draining;
-    this.scheduler.update(next.map((r) => r.dest));
+    this.#publish();
+  }
+
+  /** A health verdict for a real server: down ones take no new connections (or weight 0 if inhibited). */
+  setHealth(rsKey: string, status: HealthStatus): boolean {
+    if (!this.#configured.some((r) => r.key === rsKey)) return false;
+    const prev = this.#health.get(rsKey);
+    if (prev && prev.up === status.up && prev.weight === status.weight && prev.inhibit === status.inhibit) return false;
+    this.#health.set(rsKey, status);
+    this.#publish();
+    return true;
+  }
+
+  health(rsKey: string): HealthStatus | undefined {
+    return this.#health.get(rsKey);
+  }
+
+  /** Splits the configured servers by health and hands the schedulable ones to the scheduler. */
+  #publish(): void {
+    const up: RealServerState[] = [];
+    const down: RealServerState[] = [];
+    for (const rs of this.#configured) {
+      const h = this.#health.get(rs.key);
+      const weight = h === undefined ? rs.config.weight : !h.up ? 0 : (h.weight ?? rs.config.weight);
+      const dest = weight === rs.dest.weight ? rs.dest : { ...rs.dest, weight };
+      const state = dest === rs.dest ? rs : { ...rs, dest };
+      if (h && !h.up && !h.inhibit) down.push(state);
+      else up.push(state);
+    }
+    this.realServers = up;
+    this.down = down;
+    this.scheduler.update(up.map((r) => r.dest));
   }
 
   /** The whole service goes: every real server drains. */
   retire(drainTimeoutMs: number): void {
     this.retiredAt = this.#clock.now();
     const deadline = this.retiredAt + drainTimeoutMs;
-    for (const rs of this.realServers) this.draining.push({ key: rs.key, dest: rs.dest, deadline });
+    for (const rs of this.#configured) this.draining.push({ key: rs.key, dest: rs.dest, deadline });
+    this.#configured = [];
+    this.#health.clear();
     this.realServers = [];
+    this.down = [];
     this.scheduler.update([]);
   }
 

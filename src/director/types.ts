@@ -20,6 +20,15 @@ export interface DrainingServer {
   readonly deadline: number;
 }
 
+/** A health verdict for one real server, as the monitor reports it. */
+export interface HealthStatus {
+  readonly up: boolean;
+  /** A dynamic weight (agent, exec) replacing the configured one while up. */
+  readonly weight?: number;
+  /** inhibit_on_failure: while down, keep the server with weight 0 instead of taking it out. */
+  readonly inhibit?: boolean;
+}
+
 /** One virtual service as the Director runs it. Engines read it; only the Director changes it. */
 export interface ServiceState {
   /** "tcp 127.0.0.1:8080": identity across reloads. */
@@ -30,6 +39,8 @@ export interface ServiceState {
   readonly counts: ConnCounts;
   /** Real servers that may take new connections, in config order (what the scheduler was given). */
   readonly realServers: readonly RealServerState[];
+  /** Configured but failing health checks: no new connections; established ones go on. */
+  readonly down: readonly RealServerState[];
   readonly draining: readonly DrainingServer[];
 }
 
@@ -82,6 +93,8 @@ export interface Engine {
   /** Reconciles to the desired state, idempotently, without breaking established connections. */
   apply(state: DesiredState): Promise<void>;
   counters(): EngineCounters;
+  /** Re-reads service state that changed in place (health); optional. */
+  refresh?(): void;
   /** The connection table (live connections and sessions). */
   connections(): ConnectionEntry[];
   /** Stops accepting; established connections get up to graceMs to finish. Idempotent. */

@@ -121,6 +121,10 @@ export class ProxyEngine implements Engine {
     this.#sweeper = setInterval(() => this.sweep(), every).unref();
   }
 
+  refresh(): void {
+    this.sweep();
+  }
+
   /** Idle timeouts, drain deadlines, removed servers' UDP sessions. */
   sweep(): void {
     const now = this.#clock.now();
