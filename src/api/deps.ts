@@ -10,6 +10,7 @@ export interface ApiDeps {
   readonly metrics: Registry;
   /** Re-reads the config file the daemon was started from, if any. */
   readonly reloadFile: (() => Promise<ReloadPlan>) | undefined;
+  readonly health: (() => unknown) | undefined;
   /** Receives every event the SSE stream sends. */
   readonly subscribe: (listener: (event: string, data: unknown) => void) => () => void;
 }

@@ -77,6 +77,7 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/v1/templates', () => director.persistence.entries());
+  app.get('/api/v1/health', () => deps.health?.() ?? []);
 
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   app.get('/healthz', () => ({ ok: true }));

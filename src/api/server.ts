@@ -24,6 +24,8 @@ export interface ApiOptions {
   readonly director: Director;
   readonly control: Config['control'];
   readonly reloadFile?: () => Promise<ReloadPlan>;
+  /** The health monitor's state per target, for display. */
+  readonly health?: () => unknown;
   /** Extra routes on both listeners. */
   readonly extraRoutes?: (app: FastifyInstance) => void;
   readonly rateIntervalMs?: number;
@@ -92,6 +94,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     rates,
     metrics: createMetrics(director, rates),
     reloadFile: options.reloadFile,
+    health: options.health,
     subscribe: (listener) => {
       events.on('event', listener);
       return () => events.off('event', listener);

@@ -8,6 +8,7 @@ import type { Engine } from '../director/types.ts';
 import { ProxyEngine } from '../engines/proxy/engine.ts';
 import { startApi, type RunningApi } from '../api/server.ts';
 import { logEngineEvent } from './engine-events.ts';
+import { HealthWiring } from './health-wiring.ts';
 import type { Logger } from './logger.ts';
 
 export function createDirector(log: Logger): Director {
@@ -40,15 +41,20 @@ export interface RunOptions {
 export async function runUntilSignal(config: Config, log: Logger, options: RunOptions = {}): Promise<void> {
   const director = createDirector(log);
   await director.start(config);
+  const health = new HealthWiring(director, log);
+  health.sync();
+  director.on('reloaded', () => health.sync());
   const path = options.configPath;
   let api: RunningApi;
   try {
     api = await startApi({
       director,
       control: config.control,
+      health: () => health.snapshot(),
       ...(path ? { reloadFile: async () => director.reload(await loadConfigFile(path)) } : {}),
     });
   } catch (err) {
+    await health.close();
     await director.close(0);
     throw err;
   }
@@ -77,6 +83,7 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
       process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', hup);
       api
         .close()
+        .then(() => health.close())
         .then(() => director.close(director.config?.shutdown_grace ?? config.shutdown_grace))
         .then(() => options.onStop?.())
         .then(resolve, resolve);

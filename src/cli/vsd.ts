@@ -5,12 +5,15 @@ import { isVsdError, VsdError } from '../model/errors.ts';
 import { createLogger } from './logger.ts';
 import { runUntilSignal } from './run-director.ts';
 import { demoConfig, startDemoBackend } from './demo.ts';
+import { agentMain } from './agent.ts';
 
 const USAGE = `usage: vsd <command> [options]
 
 commands:
   start --config FILE   run the director in the foreground (SIGHUP reloads FILE, SIGTERM stops gracefully)
   check --config FILE   validate a config file and print any errors
+  agent [--port N] [--formula F]
+                        on a real server: answer agent checks with a weight from its load (see docs/health.md)
   demo [--port N] [--api-port M]
                         run an embedded demo: 3 local backends behind 127.0.0.1:N (default 8080),
                         the API and metrics on 127.0.0.1:M (default 9180)
@@ -34,6 +37,8 @@ function requireConfig(values: { config?: string | undefined }, command: string)
 }
 
 export async function main(argv: readonly string[], out: Out = console.log, err: Out = console.error): Promise<number> {
+  // `vsd agent` has options of its own.
+  if (argv[0] === 'agent') return agentMain(argv.slice(1), { out, err });
   let parsed;
   try {
     parsed = parseArgs({

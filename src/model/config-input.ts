@@ -2,11 +2,20 @@
 // edited and validated again, or saved as a file that `vsd start` accepts.
 import type { Config, ConfigInput } from './config-schema.ts';
 
+type ServiceInput = NonNullable<ConfigInput['virtual_services']>[number];
+type RealServerInput = NonNullable<ServiceInput['real_servers']>[number];
+type CheckInput = NonNullable<RealServerInput['checks']>[number];
+
 export function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** A check back to input form: its durations as text, so validating it again gives the same check. */
+function checkToInput<T extends { interval: number; timeout: number }>(c: T): Omit<T, 'interval' | 'timeout'> & { interval: string; timeout: string } {
+  return { ...c, interval: formatDuration(c.interval), timeout: formatDuration(c.timeout) };
 }
 
 export function configToInput(config: Config): ConfigInput {
@@ -35,7 +44,11 @@ export function configToInput(config: Config): ConfigInput {
               ...(vs.persistence.netmask === undefined ? {} : { netmask: vs.persistence.netmask }),
             },
           }),
-      real_servers: vs.real_servers.map((rs) => ({ ...rs })),
+      ...(vs.health === undefined ? {} : { health: checkToInput(vs.health) }),
+      real_servers: vs.real_servers.map((rs) => ({
+        ...rs,
+        ...(rs.checks === undefined ? {} : { checks: rs.checks.map((c) => checkToInput(c) as CheckInput) }),
+      })),
     })),
   };
 }

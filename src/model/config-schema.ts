@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SCHEDULER_FLAGS, SCHEDULER_NAMES } from './scheduler-names.ts';
 import { canonicalAddress } from './address.ts';
 import { parseDurationMs } from './duration.ts';
+import { checkSchema, healthSchema } from './health-schema.ts';
 
 export const FORWARDING_METHODS = ['proxy', 'nat', 'fullnat', 'dr'] as const;
 export type ForwardingMethod = (typeof FORWARDING_METHODS)[number];
@@ -51,6 +52,8 @@ export const realServerSchema = z.strictObject({
   weight: count(65535).default(1),
   upper_threshold: count(2 ** 31 - 1).default(0),
   lower_threshold: count(2 ** 31 - 1).default(0),
+  /** Health checks of this server; they replace the service's `health`. */
+  checks: z.array(checkSchema).optional(),
 });
 
 export const persistenceSchema = z.strictObject({
@@ -67,6 +70,8 @@ export const virtualServiceSchema = z.strictObject({
   scheduler_flags: z.array(z.enum(SCHEDULER_FLAGS)).default([]),
   forwarding: z.enum(FORWARDING_METHODS).default('proxy'),
   persistence: persistenceSchema.optional(),
+  /** The health check every real server gets unless it lists its own `checks`. */
+  health: healthSchema.optional(),
   /** Services with the same group share one persistence domain (what fwmark services give LVS users). */
   group: z.string().min(1).max(64).optional(),
   /** UDP: schedule every datagram on its own (ipvsadm -o), for DNS-like traffic. */

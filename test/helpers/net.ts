@@ -11,7 +11,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function serve(host: string, onSocket: (s: Socket) => void, allowHalfOpen = false): Promise<TestServer> {
+async function serve(host: string, onSocket: (s: Socket) => void, allowHalfOpen = false, port = 0): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen }, (socket) => {
     result.accepted++;
@@ -20,7 +20,7 @@ async function serve(host: string, onSocket: (s: Socket) => void, allowHalfOpen 
     socket.on('close', () => sockets.delete(socket));
     onSocket(socket);
   });
-  server.listen(0, host);
+  server.listen(port, host);
   await once(server, 'listening');
   const result: TestServer = {
     port: (server.address() as AddressInfo).port,
@@ -36,11 +36,16 @@ async function serve(host: string, onSocket: (s: Socket) => void, allowHalfOpen 
 }
 
 /** Answers every connection with `name\n`, then echoes what it receives. */
-export function namedBackend(name: string, host = '127.0.0.1'): Promise<TestServer> {
-  return serve(host, (s) => {
-    s.write(`${name}\n`);
-    s.pipe(s);
-  });
+export function namedBackend(name: string, host = '127.0.0.1', port = 0): Promise<TestServer> {
+  return serve(
+    host,
+    (s) => {
+      s.write(`${name}\n`);
+      s.pipe(s);
+    },
+    false,
+    port,
+  );
 }
 
 /** Echoes everything (no greeting). */

@@ -134,7 +134,11 @@ test('a running config turns back into input that validates to the same config',
         ops: true,
         drain_timeout: 0,
         persistence: { timeout: 90, netmask: 64 },
-        real_servers: [{ address: '::1', port: 5353, weight: 3 }],
+        health: { type: 'dns', interval: '1500ms', timeout: '500ms', rise: 3 },
+        real_servers: [
+          { address: '::1', port: 5353, weight: 3 },
+          { address: '::1', port: 5354, checks: [{ type: 'udp', send: 'ping', expect: 'pong', interval: 2 }] },
+        ],
       },
     ],
   });

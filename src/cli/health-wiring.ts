@@ -1,0 +1,69 @@
+// Connects health monitoring to the Director: every real server with checks becomes a monitor target,
+// every verdict becomes a Director command. Lives in cli because director and health may not import
+// each other; it is the composition root's job.
+import type { Director } from '../director/director.ts';
+import { HealthMonitor, healthVerdict, type TargetChange } from '../health/monitor.ts';
+import { checksFor } from '../model/health-schema.ts';
+import { formatEndpoint } from '../model/address.ts';
+import { serviceKey } from '../model/config.ts';
+import type { Logger } from './logger.ts';
+
+const SEP = ' -> ';
+
+export class HealthWiring {
+  readonly #director: Director;
+  readonly #log: Logger;
+  readonly #monitor: HealthMonitor;
+  /** Target key -> the real server's configured weight (dynamic weights are relative to it). */
+  #targets = new Map<string, number>();
+
+  constructor(director: Director, log: Logger) {
+    this.#director = director;
+    this.#log = log;
+    this.#monitor = new HealthMonitor({ onChange: (key, change) => this.#onChange(key, change) });
+  }
+
+  /** Brings the monitor's targets in line with the running config; call after start and each change. */
+  sync(): void {
+    const config = this.#director.config;
+    if (!config) return;
+    const next = new Map<string, number>();
+    const targets = [];
+    for (const vs of config.virtual_services) {
+      const svcKey = serviceKey(vs);
+      for (const rs of vs.real_servers) {
+        const checks = checksFor(vs.health, rs.checks);
+        if (checks.length === 0) continue;
+        const key = `${svcKey}${SEP}${formatEndpoint(rs.address, rs.port)}`;
+        next.set(key, rs.weight);
+        targets.push({ key, address: rs.address, port: rs.port, checks });
+      }
+    }
+    // A server whose checks were removed is healthy again by definition.
+    for (const key of this.#targets.keys()) {
+      if (!next.has(key)) {
+        const [svc = '', rs = ''] = key.split(SEP);
+        this.#director.setHealth(svc, rs, { up: true });
+      }
+    }
+    this.#targets = next;
+    this.#monitor.update(targets);
+  }
+
+  #onChange(key: string, change: TargetChange): void {
+    const [svc = '', rs = ''] = key.split(SEP);
+    const weight = this.#targets.get(key) ?? 1;
+    const changed = this.#director.setHealth(svc, rs, healthVerdict(weight, change));
+    if (!changed) return;
+    const level = change.up ? 'info' : 'warn';
+    this.#log[level]({ service: svc, realServer: rs, up: change.up, state: change.state, weight: change.weight, reason: change.reason }, `real server ${rs} ${change.up ? 'up' : 'down'}: ${change.detail}`);
+  }
+
+  snapshot(): ReturnType<HealthMonitor['snapshot']> {
+    return this.#monitor.snapshot();
+  }
+
+  close(): Promise<void> {
+    return this.#monitor.close();
+  }
+}

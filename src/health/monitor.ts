@@ -1,0 +1,462 @@
+// The rise/fall state machine, as a pure step function, and HealthMonitor, the impure edge that runs
+// every check of every target on its own timer and reports a target's combined status when it changes.
+//
+// A check that is up goes down after `fall` failures in a row; one that is down comes up after `rise`
+// successes in a row (HAProxy and keepalived count the same way). A check starts up, or down with
+// `alpha`. A target is up when all its checks are up. Dynamic weights (exec exit 2-255, agent `75%`
+// or `weight:N`) and the agent's drain/maint states pass through at once, without rise/fall.
+import type { Clock } from '../model/clock.ts';
+import { systemClock } from '../model/clock.ts';
+import { formatEndpoint } from '../model/address.ts';
+import type { CheckConfig } from '../model/health-schema.ts';
+import { createChecker as defaultCreateChecker, probeTarget } from './checkers/index.ts';
+import type { Checker, CheckResult, ProbeTarget, ReportedState } from './types.ts';
+
+// ---------------------------------------------------------------------------------------------
+// The pure part.
+
+export interface CheckState {
+  readonly rise: number;
+  readonly fall: number;
+  readonly up: boolean;
+  /** Consecutive successes (0 after a failure). */
+  readonly successes: number;
+  /** Consecutive failures (0 after a success). */
+  readonly failures: number;
+  readonly lastResult?: CheckResult;
+  readonly lastCheckAt?: number;
+  /** When `up` last changed (or the state was created). */
+  readonly lastChange: number;
+  /** Transitions to up and to down so far. */
+  readonly ups: number;
+  readonly downs: number;
+  /** Results seen. */
+  readonly runs: number;
+}
+
+export function initialCheckState(
+  opts: { rise: number; fall: number; alpha?: boolean | undefined },
+  now: number,
+): CheckState {
+  return {
+    rise: opts.rise,
+    fall: opts.fall,
+    up: opts.alpha !== true,
+    successes: 0,
+    failures: 0,
+    lastChange: now,
+    ups: 0,
+    downs: 0,
+    runs: 0,
+  };
+}
+
+export interface StepOutcome {
+  readonly state: CheckState;
+  readonly transition?: 'up' | 'down';
+}
+
+/** One result through the rise/fall counters. */
+export function step(state: CheckState, result: CheckResult, now: number): StepOutcome {
+  const base = { ...state, lastResult: result, lastCheckAt: now, runs: state.runs + 1 };
+  if (result.ok) {
+    const successes = state.successes + 1;
+    if (!state.up && successes >= state.rise)
+      return {
+        state: { ...base, up: true, successes, failures: 0, lastChange: now, ups: state.ups + 1 },
+        transition: 'up',
+      };
+    return { state: { ...base, successes, failures: 0 } };
+  }
+  const failures = state.failures + 1;
+  if (state.up && failures >= state.fall)
+    return {
+      state: { ...base, up: false, successes: 0, failures, lastChange: now, downs: state.downs + 1 },
+      transition: 'down',
+    };
+  return { state: { ...base, successes: 0, failures } };
+}
+
+/** What the monitor reports about one target. */
+export interface TargetStatus {
+  /** Every check of the target is up. */
+  readonly up: boolean;
+  /** Combined: `maint` or `down` when not up (maint when an agent said so), `drain` when an agent says so, else `up`. */
+  readonly state: ReportedState;
+  /** An absolute weight reported by a check (the lowest, when several do). */
+  readonly weight?: number;
+  /** A weight in percent of the configured one reported by an agent (the lowest, when several do). */
+  readonly weightPercent?: number;
+  /** When down, keep the real server with weight 0 instead of removing it (inhibit_on_failure). */
+  readonly inhibit: boolean;
+  /** The detail line that explains this status (the failing check's, when down). */
+  readonly detail: string;
+  /** When `up` last changed. */
+  readonly since: number;
+}
+
+export interface TargetChange extends TargetStatus {
+  /** `added`: first report for a new target; `up`/`down`: the target changed; `weight`/`state`: only those changed. */
+  readonly reason: 'added' | 'up' | 'down' | 'weight' | 'state';
+}
+
+/** Combine the checks of one target. `lastDetail` explains an up target whose checks agree. */
+export function combine(checks: readonly CheckState[], inhibit: boolean, lastDetail: string): TargetStatus {
+  const up = checks.every((c) => c.up);
+  let weight: number | undefined;
+  let weightPercent: number | undefined;
+  let drain = false;
+  let maint = false;
+  let since = 0;
+  for (const c of checks) {
+    since = Math.max(since, c.lastChange);
+    const r = c.lastResult;
+    if (r === undefined) continue;
+    if (r.weight !== undefined) weight = Math.min(weight ?? Infinity, r.weight);
+    if (r.weightPercent !== undefined) weightPercent = Math.min(weightPercent ?? Infinity, r.weightPercent);
+    if (r.state === 'drain') drain = true;
+    if (r.state === 'maint') maint = true;
+  }
+  const failing = checks.find((c) => !c.up);
+  const state: ReportedState = !up ? (maint ? 'maint' : 'down') : drain ? 'drain' : 'up';
+  const detail = failing ? (failing.lastResult?.detail ?? 'not yet proven up (alpha)') : lastDetail;
+  return {
+    up,
+    state,
+    ...(weight === undefined ? {} : { weight }),
+    ...(weightPercent === undefined ? {} : { weightPercent }),
+    inhibit,
+    detail,
+    since,
+  };
+}
+
+/**
+ * The weight the Director should give a real server, from its configured weight and its status:
+ * 0 when down (or remove it, unless `inhibit`), draining or in maintenance; otherwise the dynamic
+ * absolute weight if any, scaled by the agent's percentage (rounded, at least 1 unless 0%).
+ */
+export function effectiveWeight(
+  configured: number,
+  status: Pick<TargetStatus, 'up' | 'state' | 'weight' | 'weightPercent'>,
+): number {
+  if (!status.up || status.state !== 'up') return 0;
+  let w = status.weight ?? configured;
+  if (status.weightPercent !== undefined && w > 0)
+    w = status.weightPercent === 0 ? 0 : Math.max(1, Math.round((w * status.weightPercent) / 100));
+  return Math.min(65535, Math.max(0, w));
+}
+
+/**
+ * The verdict the Director's setHealth() takes ({ up, weight?, inhibit }): `weight` is present only
+ * when something dynamic applies (a check's weight or percentage, or drain, which means weight 0).
+ */
+export function healthVerdict(
+  configuredWeight: number,
+  status: TargetStatus,
+): { up: boolean; weight?: number; inhibit: boolean } {
+  const dynamic =
+    status.weight !== undefined || status.weightPercent !== undefined || status.state === 'drain';
+  return {
+    up: status.up,
+    ...(dynamic && status.up ? { weight: effectiveWeight(configuredWeight, status) } : {}),
+    inhibit: status.inhibit,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The impure part.
+
+export interface MonitorTarget {
+  /** Stable identity across update() calls, e.g. "tcp 10.0.0.1:80 -> 10.0.0.5:80". */
+  readonly key: string;
+  /** The real server: checks probe it unless they say connect_address/connect_port. */
+  readonly address: string;
+  readonly port: number;
+  /** Validated checks with monitor settings resolved (see checksFor() in model/health-schema.ts). */
+  readonly checks: readonly CheckConfig[];
+}
+
+export interface CheckSnapshot {
+  readonly type: CheckConfig['type'];
+  readonly probe: string;
+  readonly up: boolean;
+  readonly successes: number;
+  readonly failures: number;
+  readonly rise: number;
+  readonly fall: number;
+  readonly lastOk?: boolean;
+  readonly lastDetail?: string;
+  readonly lastLatencyMs?: number;
+  readonly lastCheckAt?: number;
+  readonly lastChange: number;
+  readonly ups: number;
+  readonly downs: number;
+  readonly runs: number;
+  readonly running: boolean;
+}
+
+export interface TargetSnapshot {
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly status: TargetStatus;
+  readonly checks: readonly CheckSnapshot[];
+}
+
+export type OnTargetChange = (key: string, change: TargetChange) => void;
+
+export interface HealthMonitorOptions {
+  readonly onChange: OnTargetChange;
+  readonly clock?: Clock;
+  /** In [0, 1): the warm-up jitter before a check's first run is random() * interval. */
+  readonly random?: () => number;
+  readonly createChecker?: (check: CheckConfig) => Checker;
+  /** How long past its timeout a checker may take to settle before it is counted as failed. */
+  readonly settleGraceMs?: number;
+}
+
+interface CheckRun {
+  readonly config: CheckConfig;
+  readonly identity: string;
+  readonly checker: Checker;
+  readonly probe: ProbeTarget;
+  state: CheckState;
+  timer: NodeJS.Timeout | undefined;
+  running: AbortController | undefined;
+  inflight: Promise<void> | undefined;
+  stopped: boolean;
+}
+
+// Mutable on purpose: update() edits an entry in place, so a check in flight while its target is
+// updated still finds its way back to the live entry.
+interface TargetEntry {
+  target: MonitorTarget;
+  runs: CheckRun[];
+  reported: TargetStatus;
+}
+
+function difference(a: TargetStatus, b: TargetStatus): TargetChange['reason'] | undefined {
+  if (a.up !== b.up) return b.up ? 'up' : 'down';
+  if (a.state !== b.state || a.inhibit !== b.inhibit) return 'state';
+  if (a.weight !== b.weight || a.weightPercent !== b.weightPercent) return 'weight';
+  return undefined;
+}
+
+const inhibitOf = (target: MonitorTarget): boolean =>
+  target.checks.some((c) => c.inhibit_on_failure === true);
+
+export class HealthMonitor {
+  readonly #onChange: OnTargetChange;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #createChecker: (check: CheckConfig) => Checker;
+  readonly #grace: number;
+  readonly #targets = new Map<string, TargetEntry>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: HealthMonitorOptions) {
+    this.#onChange = options.onChange;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#createChecker = options.createChecker ?? defaultCreateChecker;
+    this.#grace = options.settleGraceMs ?? 1000;
+  }
+
+  /**
+   * Makes the monitored set equal to `targets`. A target that stays keeps its state: each check keeps
+   * its counters while its config and the probed address stay the same. New targets are reported at
+   * once with reason `added` (synchronously, before update() returns) and their checks start after a
+   * random warm-up within one interval; removed targets stop, running checks aborted, with no report.
+   */
+  update(targets: readonly MonitorTarget[]): void {
+    if (this.#closing) return;
+    const wanted = new Map(targets.map((t) => [t.key, t]));
+    for (const [key, entry] of this.#targets) {
+      if (wanted.has(key)) continue;
+      for (const run of entry.runs) this.#stop(run);
+      this.#targets.delete(key);
+    }
+    const added: TargetEntry[] = [];
+    for (const target of wanted.values()) {
+      const entry = this.#targets.get(target.key);
+      if (!entry) {
+        const runs = target.checks.map((c) => this.#newRun(c, target));
+        const fresh: TargetEntry = {
+          target,
+          runs,
+          reported: combine(
+            runs.map((r) => r.state),
+            inhibitOf(target),
+            'monitoring started',
+          ),
+        };
+        this.#targets.set(target.key, fresh);
+        for (const run of runs) this.#schedule(fresh, run, this.#random() * run.config.interval);
+        added.push(fresh);
+        continue;
+      }
+      const samePlace = entry.target.address === target.address && entry.target.port === target.port;
+      const pool = new Map<string, CheckRun[]>();
+      if (samePlace)
+        for (const run of entry.runs) pool.set(run.identity, [...(pool.get(run.identity) ?? []), run]);
+      const runs = target.checks.map((c) => pool.get(JSON.stringify(c))?.shift() ?? this.#newRun(c, target));
+      for (const run of entry.runs) if (!runs.includes(run)) this.#stop(run);
+      const changed = runs.length !== entry.runs.length || runs.some((r, i) => r !== entry.runs[i]);
+      entry.target = target;
+      entry.runs = runs;
+      if (!changed) continue;
+      for (const run of runs)
+        if (run.timer === undefined && run.running === undefined)
+          this.#schedule(entry, run, this.#random() * run.config.interval);
+      this.#report(entry, 'checks changed');
+    }
+    for (const entry of added) this.#onChange(entry.target.key, { ...entry.reported, reason: 'added' });
+  }
+
+  /** The current status of one target, or undefined when it is not monitored. */
+  status(key: string): TargetStatus | undefined {
+    return this.#targets.get(key)?.reported;
+  }
+
+  /** Everything for display: per target its status, per check its counters and last result. */
+  snapshot(): TargetSnapshot[] {
+    return [...this.#targets.values()].map(({ target, runs, reported }) => ({
+      key: target.key,
+      address: target.address,
+      port: target.port,
+      status: reported,
+      checks: runs.map(({ config, probe, state, running }) => ({
+        type: config.type,
+        probe: config.type === 'exec' ? 'local' : formatEndpoint(probe.address, probe.port),
+        up: state.up,
+        successes: state.successes,
+        failures: state.failures,
+        rise: state.rise,
+        fall: state.fall,
+        ...(state.lastResult === undefined
+          ? {}
+          : {
+              lastOk: state.lastResult.ok,
+              lastDetail: state.lastResult.detail,
+              lastLatencyMs: state.lastResult.latencyMs,
+            }),
+        ...(state.lastCheckAt === undefined ? {} : { lastCheckAt: state.lastCheckAt }),
+        lastChange: state.lastChange,
+        ups: state.ups,
+        downs: state.downs,
+        runs: state.runs,
+        running: running !== undefined,
+      })),
+    }));
+  }
+
+  /** Stops every timer and aborts running checks; resolves once they have settled. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    const pending: Promise<void>[] = [];
+    for (const entry of this.#targets.values()) {
+      for (const run of entry.runs) {
+        if (run.inflight) pending.push(run.inflight);
+        this.#stop(run);
+      }
+    }
+    this.#targets.clear();
+    this.#closing = Promise.all(pending).then(() => undefined);
+    return this.#closing;
+  }
+
+  #newRun(config: CheckConfig, target: MonitorTarget): CheckRun {
+    return {
+      config,
+      identity: JSON.stringify(config),
+      checker: this.#createChecker(config),
+      probe: probeTarget(config, target),
+      state: initialCheckState(config, this.#clock.now()),
+      timer: undefined,
+      running: undefined,
+      inflight: undefined,
+      stopped: false,
+    };
+  }
+
+  #stop(run: CheckRun): void {
+    run.stopped = true;
+    if (run.timer) clearTimeout(run.timer);
+    run.timer = undefined;
+    run.running?.abort(new Error('check stopped: target removed or monitor closed'));
+  }
+
+  #schedule(entry: TargetEntry, run: CheckRun, delayMs: number): void {
+    if (run.stopped) return;
+    run.timer = setTimeout(
+      () => {
+        run.timer = undefined;
+        run.inflight = this.#run(entry, run);
+      },
+      Math.max(0, delayMs),
+    );
+    run.timer.unref();
+  }
+
+  async #run(entry: TargetEntry, run: CheckRun): Promise<void> {
+    const { timeout, interval } = run.config;
+    const controller = new AbortController();
+    run.running = controller;
+    const started = performance.now();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`timed out after ${timeout} ms`, 'TimeoutError')),
+      timeout,
+    );
+    timer.unref();
+    const result = await this.#settle(run, controller.signal, timeout);
+    clearTimeout(timer);
+    run.running = undefined;
+    run.inflight = undefined;
+    if (run.stopped) return;
+    try {
+      run.state = step(run.state, result, this.#clock.now()).state;
+      this.#report(entry, result.detail);
+    } finally {
+      // Timers run on real time whatever the injected clock says: the clock stamps state, it does
+      // not drive scheduling. Even if onChange throws, the check keeps its cadence.
+      this.#schedule(entry, run, interval - (performance.now() - started));
+    }
+  }
+
+  /** The checker's result; a throw or a checker that hangs past its abort becomes a failed result. */
+  async #settle(run: CheckRun, signal: AbortSignal, timeout: number): Promise<CheckResult> {
+    const started = performance.now();
+    const failed = (why: string): CheckResult => ({
+      ok: false,
+      detail: `${run.config.type} ${formatEndpoint(run.probe.address, run.probe.port)}: ${why}`,
+      latencyMs: Math.round(performance.now() - started),
+    });
+    let guard: NodeJS.Timeout | undefined;
+    const hung = new Promise<CheckResult>((resolve) => {
+      guard = setTimeout(
+        () => resolve(failed(`checker did not settle within ${timeout + this.#grace} ms`)),
+        timeout + this.#grace,
+      );
+      guard.unref();
+    });
+    try {
+      return await Promise.race([run.checker.check(run.probe, signal), hung]);
+    } catch (err) {
+      return failed(`checker error: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      clearTimeout(guard);
+    }
+  }
+
+  #report(entry: TargetEntry, detail: string): void {
+    const next = combine(
+      entry.runs.map((r) => r.state),
+      inhibitOf(entry.target),
+      detail,
+    );
+    const reason = difference(entry.reported, next);
+    entry.reported = next;
+    if (reason !== undefined) this.#onChange(entry.target.key, { ...next, reason });
+  }
+}
