@@ -188,6 +188,7 @@ async function stream() {
           else if (ev[1] === 'reloaded') logEvent('changed: ' + payload.services.map((s) => s.kind + ' ' + s.key).join(', '));
           else if (ev[1] === 'drained') logEvent('drained and removed: ' + payload.realServer + ' from ' + payload.service);
           else if (ev[1] === 'retired') logEvent('service removed: ' + payload.service);
+          else if (ev[1] === 'health') logEvent('health: ' + payload.realServer + ' ' + (payload.up ? 'up' : 'down') + ' in ' + payload.service);
         }
       }
     } catch (e) {

@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Director } from '../director/director.ts';
 import type { ReloadPlan } from '../director/plan-reload.ts';
+import type { HealthStatus } from '../director/types.ts';
 import type { Config } from '../model/config-schema.ts';
 import { parseHostPort } from '../model/address.ts';
 import { VsdError } from '../model/errors.ts';
@@ -104,7 +105,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const onReloaded = (plan: ReloadPlan) => publish('reloaded', plan);
   const onDrained = (service: string, realServer: string) => publish('drained', { service, realServer });
   const onRetired = (service: string) => publish('retired', { service });
-  director.on('reloaded', onReloaded).on('drained', onDrained).on('retired', onRetired);
+  const onHealth = (service: string, realServer: string, status: HealthStatus) => publish('health', { service, realServer, ...status });
+  director.on('reloaded', onReloaded).on('drained', onDrained).on('retired', onRetired).on('health', onHealth);
   const intervalMs = options.rateIntervalMs ?? 1000;
   const ticker = setInterval(() => {
     sampleRates(director, rates, intervalMs);
@@ -114,7 +116,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const apps: FastifyInstance[] = [];
   const close = async () => {
     clearInterval(ticker);
-    director.off('reloaded', onReloaded).off('drained', onDrained).off('retired', onRetired);
+    director.off('reloaded', onReloaded).off('drained', onDrained).off('retired', onRetired).off('health', onHealth);
     await Promise.all(apps.map((a) => a.close()));
   };
   try {
