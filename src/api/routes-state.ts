@@ -76,7 +76,15 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return planView(await deps.reloadFile());
   });
 
-  app.get('/api/v1/templates', () => director.persistence.entries());
+  app.get('/api/v1/templates', () => {
+    const now = director.now();
+    return director.persistence.entries().map((t) => ({ ...t, expires_in_ms: Math.max(0, t.expiresAt - now) }));
+  });
+  // ipvsadm -Z: all counters, or one service's with ?service=tcp%20127.0.0.1:80
+  app.post<{ Querystring: { service?: string } }>('/api/v1/zero', (req) => {
+    director.zeroCounters(req.query.service);
+    return { zeroed: req.query.service ?? 'all' };
+  });
   app.get('/api/v1/health', () => deps.health?.() ?? []);
 
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));

@@ -32,6 +32,12 @@ function findRealServer(vs: ServiceInput, key: string, serviceText: string): num
   return index;
 }
 
+/** In a patch, null removes a setting (JSON has no undefined): `{"persistence": null}`. */
+function withoutNulls<T extends object>(merged: T): T {
+  for (const [k, v] of Object.entries(merged)) if (v === null) delete (merged as Record<string, unknown>)[k];
+  return merged;
+}
+
 function edit(config: Config, change: (input: ConfigInput) => void): Config {
   const input = configToInput(config);
   change(input);
@@ -51,7 +57,7 @@ export function addService(config: Config, vs: ServiceInput): Config {
 export function editService(config: Config, key: string, patch: Partial<Omit<ServiceInput, 'protocol' | 'address' | 'port' | 'real_servers'>>): Config {
   return edit(config, (input) => {
     const { vs, index } = findService(input, key);
-    input.virtual_services![index] = { ...vs, ...patch };
+    input.virtual_services![index] = withoutNulls({ ...vs, ...patch });
   });
 }
 
@@ -76,7 +82,7 @@ export function editRealServer(config: Config, key: string, rsKey: string, patch
   return edit(config, (input) => {
     const { vs } = findService(input, key);
     const i = findRealServer(vs, rsKey, key);
-    vs.real_servers![i] = { ...vs.real_servers![i]!, ...patch };
+    vs.real_servers![i] = withoutNulls({ ...vs.real_servers![i]!, ...patch });
   });
 }
 

@@ -202,6 +202,18 @@ export class Director extends EventEmitter<DirectorEvents> {
     return [...new Set(this.#engines.values())].flatMap((e) => e.connections());
   }
 
+  /** ipvsadm -Z: zero the traffic counters of one service, or of all. */
+  zeroCounters(serviceKey?: string): void {
+    if (serviceKey !== undefined && !this.#services.has(serviceKey))
+      throw new VsdError('VSD_ERR_NOT_FOUND', `no virtual service ${serviceKey}`);
+    for (const e of new Set(this.#engines.values())) e.zeroCounters(serviceKey);
+  }
+
+  /** The Director's clock, on which persistence templates' expiry times are written. */
+  now(): number {
+    return this.#clock.now();
+  }
+
   counters(): EngineCounters[] {
     return [...new Set(this.#engines.values())].map((e) => e.counters());
   }

@@ -93,6 +93,8 @@ export interface Engine {
   /** Reconciles to the desired state, idempotently, without breaking established connections. */
   apply(state: DesiredState): Promise<void>;
   counters(): EngineCounters;
+  /** Zeroes traffic counters of one service or all (ipvsadm -Z). */
+  zeroCounters(serviceKey?: string): void;
   /** Re-reads service state that changed in place (health); optional. */
   refresh?(): void;
   /** The connection table (live connections and sessions). */

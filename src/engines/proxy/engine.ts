@@ -147,6 +147,10 @@ export class ProxyEngine implements Engine {
     return this.#traffic.snapshot(this.#live());
   }
 
+  zeroCounters(serviceKey?: string): void {
+    this.#traffic.zero(this.#live(), serviceKey);
+  }
+
   connections(): ConnectionEntry[] {
     const now = this.#clock.now();
     const out: ConnectionEntry[] = [];

@@ -171,7 +171,7 @@ export class TcpRelay implements LiveBytes {
     this.#done = true;
     if (this.#upstream && !this.#upstream.destroyed) this.#upstream.destroy();
     this.#unbind();
-    this.#ctx.traffic.addBytes(this.serviceKey, this.realServerKey, this.bytesIn(), this.bytesOut());
+    this.#ctx.traffic.finish(this);
     this.#onDone(this);
   }
 

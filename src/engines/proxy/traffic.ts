@@ -13,6 +13,8 @@ const zero = (): TrafficCounters => ({ connections: 0, bytesIn: 0, bytesOut: 0 }
 
 export class TrafficTotals {
   readonly #services = new Map<string, { total: TrafficCounters; realServers: Map<string, TrafficCounters> }>();
+  /** Bytes a live connection had already moved when the counters were zeroed (ipvsadm -Z). */
+  readonly #zeroedAt = new WeakMap<LiveBytes, { in: number; out: number }>();
 
   #entry(serviceKey: string) {
     let e = this.#services.get(serviceKey);
@@ -49,6 +51,20 @@ export class TrafficTotals {
     c.bytesOut += bytesOut;
   }
 
+  /** A connection ended: its bytes since the last zeroing join the totals. */
+  finish(l: LiveBytes): void {
+    const z = this.#zeroedAt.get(l);
+    this.addBytes(l.serviceKey, l.realServerKey, l.bytesIn() - (z?.in ?? 0), l.bytesOut() - (z?.out ?? 0));
+  }
+
+  /** Zeroes the counters of one service, or all (ipvsadm -Z); live connections count from now on. */
+  zero(live: Iterable<LiveBytes>, serviceKey?: string): void {
+    for (const key of [...this.#services.keys()]) if (serviceKey === undefined || key === serviceKey) this.#services.delete(key);
+    for (const l of live) {
+      if (serviceKey === undefined || l.serviceKey === serviceKey) this.#zeroedAt.set(l, { in: l.bytesIn(), out: l.bytesOut() });
+    }
+  }
+
   snapshot(live: Iterable<LiveBytes>): EngineCounters {
     const copy = new TrafficTotals();
     for (const [key, e] of this.#services) {
@@ -56,7 +72,10 @@ export class TrafficTotals {
       Object.assign(ce.total, e.total);
       for (const [rk, c] of e.realServers) ce.realServers.set(rk, { ...c });
     }
-    for (const l of live) copy.addBytes(l.serviceKey, l.realServerKey, l.bytesIn(), l.bytesOut());
+    for (const l of live) {
+      const z = this.#zeroedAt.get(l);
+      copy.addBytes(l.serviceKey, l.realServerKey, l.bytesIn() - (z?.in ?? 0), l.bytesOut() - (z?.out ?? 0));
+    }
     return { services: copy.#services };
   }
 }

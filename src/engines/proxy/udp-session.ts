@@ -89,7 +89,7 @@ export class UdpSession implements LiveBytes {
     this.#upstream.close();
     if (this.#template) this.#ctx.persistence.table.release(this.#template);
     if (this.dest) this.#service.counts.unbind(this.dest.slot, 'inactive');
-    this.#ctx.traffic.addBytes(this.serviceKey, this.realServerKey, this.#in, this.#out);
+    this.#ctx.traffic.finish(this);
   }
 
   entry(now: number): ConnectionEntry | undefined {

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point of vsadm: hand the arguments to the CLI and exit with its code.
+import { text } from 'node:stream/consumers';
+import { vsadmMain } from '../src/cli/vsadm/main.ts';
+
+const code = await vsadmMain(process.argv.slice(2), {
+  env: process.env,
+  readStdin: () => text(process.stdin),
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+});
+process.exitCode = code;
