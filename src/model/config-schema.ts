@@ -2,8 +2,7 @@
 // (zod applies a default to the output, so defaults are written in ms).
 import { z } from 'zod';
 import { SCHEDULER_FLAGS, SCHEDULER_NAMES } from './scheduler-names.ts';
-import { canonicalAddress } from './address.ts';
-import { parseDurationMs } from './duration.ts';
+import { address, duration, port, servicePort } from './schema-parts.ts';
 import { checkSchema, healthSchema } from './health-schema.ts';
 
 export const FORWARDING_METHODS = ['proxy', 'nat', 'fullnat', 'dr'] as const;
@@ -12,39 +11,7 @@ export const PROXY_PROTOCOL_VERSIONS = ['none', 'v1', 'v2'] as const;
 
 export const DEFAULT_SOCKET = '/run/vsd/vsd.sock';
 
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
-
-const address = z.string().transform((text, ctx) => {
-  const canonical = canonicalAddress(text.trim());
-  if (canonical === undefined) {
-    ctx.addIssue({ code: 'custom', message: `${show(text)} is not an IPv4 or IPv6 address` });
-    return z.NEVER;
-  }
-  return canonical;
-});
-
-const port = z
-  .number()
-  .int()
-  .refine((p) => p >= 1 && p <= 65535, { error: (iss) => `${show(iss.input)} is not a port (1-65535)` });
-
-/** A virtual service port: 0 means every port of the address (persistent services only, as in ipvsadm). */
-const servicePort = z
-  .number()
-  .int()
-  .refine((p) => p >= 0 && p <= 65535, { error: (iss) => `${show(iss.input)} is not a port (0-65535)` });
-
 const count = (max: number) => z.number().int().min(0).max(max);
-
-const duration = (what: string) =>
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
-    const ms = parseDurationMs(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${show(value)} is not a ${what} (seconds, or "500ms", "2s", "5m")` });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 export const realServerSchema = z.strictObject({
   address,

@@ -2,8 +2,7 @@
 // service-level `health` block (a check plus monitor settings). Durations come out in ms, as in
 // config-schema.ts; `expect_status` stays text (normalised) and parseStatusRanges() reads it.
 import { z } from 'zod';
-import { canonicalAddress } from './address.ts';
-import { parseDurationMs } from './duration.ts';
+import { address, duration, port, show } from './schema-parts.ts';
 
 export const CHECK_TYPES = ['tcp', 'http', 'https', 'udp', 'dns', 'exec', 'agent'] as const;
 export type CheckType = (typeof CHECK_TYPES)[number];
@@ -40,43 +39,6 @@ export const DNS_RCODES = [
 
 /** The port an agent check asks when no connect_port is given (what `vsd agent` listens on). */
 export const DEFAULT_AGENT_PORT = 9777;
-
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
-
-const address = z.string().transform((text, ctx) => {
-  const canonical = canonicalAddress(text.trim());
-  if (canonical === undefined) {
-    ctx.addIssue({ code: 'custom', message: `${show(text)} is not an IPv4 or IPv6 address` });
-    return z.NEVER;
-  }
-  return canonical;
-});
-
-const port = z
-  .number()
-  .int()
-  .refine((p) => p >= 1 && p <= 65535, { error: (iss) => `${show(iss.input)} is not a port (1-65535)` });
-
-/** A positive duration in ms; at least `minMs` so a typo like `interval: 0` cannot spin a loop. */
-const duration = (what: string, minMs: number) =>
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
-    const ms = parseDurationMs(value);
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${show(value)} is not a ${what} (seconds, or "500ms", "2s", "5m")`,
-      });
-      return z.NEVER;
-    }
-    if (ms < minMs) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${show(value)} is shorter than the shortest ${what} (${minMs} ms)`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 /** Ranges of HTTP status codes from "200-299", "200" or "200,301-302"; undefined when malformed. */
 export function parseStatusRanges(text: string): [number, number][] | undefined {
