@@ -14,14 +14,26 @@ export default tseslint.config(
       // node:test's test()/describe() return promises the runner itself tracks.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^(fs|net|dgram|os|path|child_process|events|crypto|util|stream|timers|http|https|tls|dns|url|assert|buffer|worker_threads)(/.*)?$', message: 'Use node: imports.' }] },
+        {
+          patterns: [
+            {
+              regex:
+                '^(fs|net|dgram|os|path|child_process|events|crypto|util|stream|timers|http|https|tls|dns|url|assert|buffer|worker_threads)(/.*)?$',
+              message: 'Use node: imports.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -35,8 +47,14 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'script',
       globals: {
-        window: 'readonly', document: 'readonly', fetch: 'readonly', localStorage: 'readonly', TextDecoder: 'readonly',
-        CSS: 'readonly', uPlot: 'readonly', setTimeout: 'readonly',
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        localStorage: 'readonly',
+        TextDecoder: 'readonly',
+        CSS: 'readonly',
+        uPlot: 'readonly',
+        setTimeout: 'readonly',
       },
     },
   },

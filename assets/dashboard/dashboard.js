@@ -3,7 +3,12 @@
 'use strict';
 
 const HISTORY = 120; // samples kept per chart (one a second)
-const state = { token: localStorage.getItem('vsd-token') || '', charts: new Map(), history: new Map(), lastView: [] };
+const state = {
+  token: localStorage.getItem('vsd-token') || '',
+  charts: new Map(),
+  history: new Map(),
+  lastView: [],
+};
 const $ = (sel) => document.querySelector(sel);
 
 function headers(json) {
@@ -14,11 +19,19 @@ function headers(json) {
 }
 
 async function api(method, path, body) {
-  const res = await fetch(path, { method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.status === 401) { askToken(); throw new Error('token required'); }
+  const res = await fetch(path, {
+    method,
+    headers: headers(body !== undefined),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 401) {
+    askToken();
+    throw new Error('token required');
+  }
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Error(data && data.error ? data.error.code + ': ' + data.error.message : res.statusText);
+  if (!res.ok)
+    throw new Error(data && data.error ? data.error.code + ': ' + data.error.message : res.statusText);
   return data;
 }
 
@@ -41,8 +54,25 @@ function logEvent(text) {
   while (list.children.length > 50) list.lastChild.remove();
 }
 
-const fmtBytes = (n) => (n >= 1e9 ? (n / 1e9).toFixed(1) + ' GB' : n >= 1e6 ? (n / 1e6).toFixed(1) + ' MB' : n >= 1e3 ? (n / 1e3).toFixed(1) + ' kB' : n + ' B');
-const rsPath = (s, r) => '/api/v1/services/' + s.protocol + '/' + encodeURIComponent(s.address) + '/' + s.port + '/real-servers/' + encodeURIComponent(r.address) + '/' + r.port;
+const fmtBytes = (n) =>
+  n >= 1e9
+    ? (n / 1e9).toFixed(1) + ' GB'
+    : n >= 1e6
+      ? (n / 1e6).toFixed(1) + ' MB'
+      : n >= 1e3
+        ? (n / 1e3).toFixed(1) + ' kB'
+        : n + ' B';
+const rsPath = (s, r) =>
+  '/api/v1/services/' +
+  s.protocol +
+  '/' +
+  encodeURIComponent(s.address) +
+  '/' +
+  s.port +
+  '/real-servers/' +
+  encodeURIComponent(r.address) +
+  '/' +
+  r.port;
 const svcPath = (s) => '/api/v1/services/' + s.protocol + '/' + encodeURIComponent(s.address) + '/' + s.port;
 const domId = (key) => 'svc-' + key.replace(/[^a-zA-Z0-9]/g, '_');
 
@@ -71,9 +101,17 @@ function row(s, r) {
     actions.append(b);
   };
   if (r.state === 'draining') {
-    button('Re-enable', 'enable', () => api('POST', svcPath(s) + '/real-servers', { address: r.address, port: r.port, weight: Math.max(1, r.weight) }));
+    button('Re-enable', 'enable', () =>
+      api('POST', svcPath(s) + '/real-servers', {
+        address: r.address,
+        port: r.port,
+        weight: Math.max(1, r.weight),
+      }),
+    );
   } else {
-    button('Set weight', 'weight', () => api('PATCH', rsPath(s, r), { weight: Number(tr.querySelector('input.weight').value) }));
+    button('Set weight', 'weight', () =>
+      api('PATCH', rsPath(s, r), { weight: Number(tr.querySelector('input.weight').value) }),
+    );
     button('Quiesce', 'quiesce', () => api('PATCH', rsPath(s, r), { weight: 0 }));
     button('Drain', 'drain', () => api('DELETE', rsPath(s, r)));
   }
@@ -94,7 +132,18 @@ function renderService(s) {
   }
   box.querySelector('h2').textContent = s.name + '  (' + s.key + ')';
   box.querySelector('.meta').textContent =
-    'scheduler ' + s.scheduler + ' · ' + s.forwarding + ' · ' + s.rates.cps + ' conn/s · ' + s.stats.connections + ' connections · in ' + fmtBytes(s.stats.bytesIn) + ' · out ' + fmtBytes(s.stats.bytesOut);
+    'scheduler ' +
+    s.scheduler +
+    ' · ' +
+    s.forwarding +
+    ' · ' +
+    s.rates.cps +
+    ' conn/s · ' +
+    s.stats.connections +
+    ' connections · in ' +
+    fmtBytes(s.stats.bytesIn) +
+    ' · out ' +
+    fmtBytes(s.stats.bytesOut);
   box.querySelector('.meta').dataset.connections = String(s.stats.connections);
   const tbody = box.querySelector('tbody');
   const keys = s.real_servers.map((r) => r.key + '|' + r.state).join(',');
@@ -140,13 +189,33 @@ function chart(box, s) {
   const sig = keys.join(',');
   let c = state.charts.get(s.key);
   if (!c || c.sig !== sig) {
-    if (c) { c.cps.destroy(); c.active.destroy(); }
-    const opts = (title, series) => ({ title, width: 420, height: 160, series: [{}, ...series], axes: [{}, { size: 50 }] });
+    if (c) {
+      c.cps.destroy();
+      c.active.destroy();
+    }
+    const opts = (title, series) => ({
+      title,
+      width: 420,
+      height: 160,
+      series: [{}, ...series],
+      axes: [{}, { size: 50 }],
+    });
     const colors = ['#0969da', '#1a7f37', '#bc4c00', '#8250df', '#cf222e', '#9a6700'];
     c = {
       sig,
-      cps: new uPlot(opts('new connections / s', [{ label: 'conn/s', stroke: '#0969da' }]), [h.t, h.cps], box.querySelector('.chart-cps')),
-      active: new uPlot(opts('active connections', keys.map((k, i) => ({ label: k, stroke: colors[i % colors.length] }))), [h.t, ...keys.map((k) => h.active.get(k))], box.querySelector('.chart-active')),
+      cps: new uPlot(
+        opts('new connections / s', [{ label: 'conn/s', stroke: '#0969da' }]),
+        [h.t, h.cps],
+        box.querySelector('.chart-cps'),
+      ),
+      active: new uPlot(
+        opts(
+          'active connections',
+          keys.map((k, i) => ({ label: k, stroke: colors[i % colors.length] })),
+        ),
+        [h.t, ...keys.map((k) => h.active.get(k))],
+        box.querySelector('.chart-active'),
+      ),
     };
     state.charts.set(s.key, c);
   } else {
@@ -167,7 +236,10 @@ async function stream() {
     try {
       render(await api('GET', '/api/v1/services'));
       const res = await fetch('/api/v1/events', { headers: headers(false) });
-      if (res.status === 401) { askToken(); return; }
+      if (res.status === 401) {
+        askToken();
+        return;
+      }
       setStatus('live');
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
@@ -185,10 +257,15 @@ async function stream() {
           if (!ev || !data) continue;
           const payload = JSON.parse(data[1]);
           if (ev[1] === 'rates') render(payload);
-          else if (ev[1] === 'reloaded') logEvent('changed: ' + payload.services.map((s) => s.kind + ' ' + s.key).join(', '));
-          else if (ev[1] === 'drained') logEvent('drained and removed: ' + payload.realServer + ' from ' + payload.service);
+          else if (ev[1] === 'reloaded')
+            logEvent('changed: ' + payload.services.map((s) => s.kind + ' ' + s.key).join(', '));
+          else if (ev[1] === 'drained')
+            logEvent('drained and removed: ' + payload.realServer + ' from ' + payload.service);
           else if (ev[1] === 'retired') logEvent('service removed: ' + payload.service);
-          else if (ev[1] === 'health') logEvent('health: ' + payload.realServer + ' ' + (payload.up ? 'up' : 'down') + ' in ' + payload.service);
+          else if (ev[1] === 'health')
+            logEvent(
+              'health: ' + payload.realServer + ' ' + (payload.up ? 'up' : 'down') + ' in ' + payload.service,
+            );
         }
       }
     } catch (e) {

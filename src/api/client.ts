@@ -10,7 +10,12 @@ export interface ApiResponse {
   readonly text: string;
 }
 
-export function apiRequest(target: ApiTarget, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+export function apiRequest(
+  target: ApiTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResponse> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = {};
   if (payload !== undefined) headers['content-type'] = 'application/json';
@@ -19,7 +24,13 @@ export function apiRequest(target: ApiTarget, method: string, path: string, body
   else {
     const url = new URL(path, target.url);
     if (target.token) headers.authorization = `Bearer ${target.token}`;
-    options = { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search, method, headers };
+    options = {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port,
+      path: url.pathname + url.search,
+      method,
+      headers,
+    };
   }
   return new Promise((resolve, reject) => {
     const req = request(options, (res) => {
@@ -35,7 +46,13 @@ export function apiRequest(target: ApiTarget, method: string, path: string, body
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       const where = 'socketPath' in target ? target.socketPath : target.url;
-      reject(new VsdError('VSD_ERR_API', `cannot reach the vsd control API at ${where}: ${err.code ?? err.message}`, { cause: err }));
+      reject(
+        new VsdError(
+          'VSD_ERR_API',
+          `cannot reach the vsd control API at ${where}: ${err.code ?? err.message}`,
+          { cause: err },
+        ),
+      );
     });
     req.end(payload);
   });

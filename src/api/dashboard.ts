@@ -16,11 +16,26 @@ function packageRoot(): string {
 const require = createRequire(import.meta.url);
 
 const FILES: Record<string, { file: () => string; type: string }> = {
-  '/': { file: () => join(packageRoot(), 'assets', 'dashboard', 'index.html'), type: 'text/html; charset=utf-8' },
-  '/dashboard.js': { file: () => join(packageRoot(), 'assets', 'dashboard', 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
-  '/dashboard.css': { file: () => join(packageRoot(), 'assets', 'dashboard', 'dashboard.css'), type: 'text/css; charset=utf-8' },
-  '/vendor/uplot.js': { file: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
-  '/vendor/uplot.css': { file: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  '/': {
+    file: () => join(packageRoot(), 'assets', 'dashboard', 'index.html'),
+    type: 'text/html; charset=utf-8',
+  },
+  '/dashboard.js': {
+    file: () => join(packageRoot(), 'assets', 'dashboard', 'dashboard.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
+  '/dashboard.css': {
+    file: () => join(packageRoot(), 'assets', 'dashboard', 'dashboard.css'),
+    type: 'text/css; charset=utf-8',
+  },
+  '/vendor/uplot.js': {
+    file: () => require.resolve('uplot/dist/uPlot.iife.min.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
+  '/vendor/uplot.css': {
+    file: () => require.resolve('uplot/dist/uPlot.min.css'),
+    type: 'text/css; charset=utf-8',
+  },
 };
 
 export const DASHBOARD_PATHS: ReadonlySet<string> = new Set(Object.keys(FILES));

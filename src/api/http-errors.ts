@@ -32,5 +32,8 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody }
       body: { error: { code: 'VSD_ERR_BAD_REQUEST', message: e.message ?? 'bad request', details: [] } },
     };
   }
-  return { status: 500, body: { error: { code: 'VSD_ERR_API', message: e.message ?? String(err), details: [] } } };
+  return {
+    status: 500,
+    body: { error: { code: 'VSD_ERR_API', message: e.message ?? String(err), details: [] } },
+  };
 }

@@ -21,7 +21,9 @@ export function createMetrics(director: Director, rates: RateEstimator): Registr
   const perService = (value: (s: ServiceView) => number): Sample[] =>
     view().map((s) => [{ service: s.name, protocol: s.protocol, vip: `${s.address}:${s.port}` }, value(s)]);
   const perRealServer = (value: (r: RealServerView) => number): Sample[] =>
-    view().flatMap((s) => s.real_servers.map((r): Sample => [{ service: s.name, real_server: r.key }, value(r)]));
+    view().flatMap((s) =>
+      s.real_servers.map((r): Sample => [{ service: s.name, real_server: r.key }, value(r)]),
+    );
 
   const gauge = (name: string, help: string, labelNames: string[], samples: () => Sample[]) =>
     new Gauge({
@@ -48,17 +50,40 @@ export function createMetrics(director: Director, rates: RateEstimator): Registr
   const svc = ['service', 'protocol', 'vip'];
   const rs = ['service', 'real_server'];
 
-  counter('vsd_service_connections_total', 'Connections scheduled by the virtual service.', svc, () => perService((s) => s.stats.connections));
+  counter('vsd_service_connections_total', 'Connections scheduled by the virtual service.', svc, () =>
+    perService((s) => s.stats.connections),
+  );
   counter('vsd_service_bytes_in_total', 'Bytes from clients.', svc, () => perService((s) => s.stats.bytesIn));
   counter('vsd_service_bytes_out_total', 'Bytes to clients.', svc, () => perService((s) => s.stats.bytesOut));
-  gauge('vsd_service_connections_per_second', 'Smoothed new connections per second.', svc, () => perService((s) => s.rates.cps));
-  gauge('vsd_real_server_active_connections', 'Established connections (IPVS ActiveConn).', rs, () => perRealServer((r) => r.active));
-  gauge('vsd_real_server_inactive_connections', 'Connecting or half-closed connections and UDP sessions (IPVS InActConn).', rs, () => perRealServer((r) => r.inactive));
-  gauge('vsd_real_server_weight', 'Weight in effect (0 = quiescent).', rs, () => perRealServer((r) => r.weight));
-  gauge('vsd_real_server_up', '1 while the real server takes new connections.', rs, () => perRealServer((r) => (r.state === 'up' ? 1 : 0)));
-  counter('vsd_real_server_connections_total', 'Connections scheduled to the real server.', rs, () => perRealServer((r) => r.stats.connections));
-  counter('vsd_real_server_bytes_in_total', 'Bytes from clients to the real server.', rs, () => perRealServer((r) => r.stats.bytesIn));
-  counter('vsd_real_server_bytes_out_total', 'Bytes from the real server to clients.', rs, () => perRealServer((r) => r.stats.bytesOut));
-  gauge('vsd_persistence_templates', 'Live persistence templates.', [], () => [[{}, director.persistence.size]]);
+  gauge('vsd_service_connections_per_second', 'Smoothed new connections per second.', svc, () =>
+    perService((s) => s.rates.cps),
+  );
+  gauge('vsd_real_server_active_connections', 'Established connections (IPVS ActiveConn).', rs, () =>
+    perRealServer((r) => r.active),
+  );
+  gauge(
+    'vsd_real_server_inactive_connections',
+    'Connecting or half-closed connections and UDP sessions (IPVS InActConn).',
+    rs,
+    () => perRealServer((r) => r.inactive),
+  );
+  gauge('vsd_real_server_weight', 'Weight in effect (0 = quiescent).', rs, () =>
+    perRealServer((r) => r.weight),
+  );
+  gauge('vsd_real_server_up', '1 while the real server takes new connections.', rs, () =>
+    perRealServer((r) => (r.state === 'up' ? 1 : 0)),
+  );
+  counter('vsd_real_server_connections_total', 'Connections scheduled to the real server.', rs, () =>
+    perRealServer((r) => r.stats.connections),
+  );
+  counter('vsd_real_server_bytes_in_total', 'Bytes from clients to the real server.', rs, () =>
+    perRealServer((r) => r.stats.bytesIn),
+  );
+  counter('vsd_real_server_bytes_out_total', 'Bytes from the real server to clients.', rs, () =>
+    perRealServer((r) => r.stats.bytesOut),
+  );
+  gauge('vsd_persistence_templates', 'Live persistence templates.', [], () => [
+    [{}, director.persistence.size],
+  ]);
   return registry;
 }

@@ -33,7 +33,9 @@ export class RateEstimator {
 
   rates(key: string): Rates {
     const r = this.#tracks.get(key)?.rates;
-    return r ? { cps: Math.round(r.cps), inbps: Math.round(r.inbps), outbps: Math.round(r.outbps) } : { cps: 0, inbps: 0, outbps: 0 };
+    return r
+      ? { cps: Math.round(r.cps), inbps: Math.round(r.inbps), outbps: Math.round(r.outbps) }
+      : { cps: 0, inbps: 0, outbps: 0 };
   }
 
   /** Forget keys that no longer exist. */

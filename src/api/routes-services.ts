@@ -19,13 +19,16 @@ interface RealServerParams extends ServiceParams {
 function endpoint(address: string, port: string, what: string): string {
   const a = canonicalAddress(address);
   const p = Number(port);
-  if (a === undefined) throw new VsdError('VSD_ERR_BAD_REQUEST', `${what} address: "${address}" is not an IP address`);
-  if (!Number.isInteger(p) || p < 0 || p > 65535) throw new VsdError('VSD_ERR_BAD_REQUEST', `${what} port: "${port}" is not a port`);
+  if (a === undefined)
+    throw new VsdError('VSD_ERR_BAD_REQUEST', `${what} address: "${address}" is not an IP address`);
+  if (!Number.isInteger(p) || p < 0 || p > 65535)
+    throw new VsdError('VSD_ERR_BAD_REQUEST', `${what} port: "${port}" is not a port`);
   return formatEndpoint(a, p);
 }
 
 export function serviceKeyOf(p: ServiceParams): string {
-  if (p.proto !== 'tcp' && p.proto !== 'udp') throw new VsdError('VSD_ERR_BAD_REQUEST', `protocol: "${p.proto}" is not tcp or udp`);
+  if (p.proto !== 'tcp' && p.proto !== 'udp')
+    throw new VsdError('VSD_ERR_BAD_REQUEST', `protocol: "${p.proto}" is not tcp or udp`);
   return `${p.proto} ${endpoint(p.address, p.port, 'service')}`;
 }
 
@@ -57,7 +60,11 @@ export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const key = serviceKeyOf(req.params);
     const patch = body(req.body);
     for (const k of ['protocol', 'address', 'port', 'real_servers'])
-      if (k in patch) throw new VsdError('VSD_ERR_BAD_REQUEST', `${k}: cannot be changed by PATCH (it is the service's identity or has its own resource)`);
+      if (k in patch)
+        throw new VsdError(
+          'VSD_ERR_BAD_REQUEST',
+          `${k}: cannot be changed by PATCH (it is the service's identity or has its own resource)`,
+        );
     await director.change((c) => cmd.editService(c, key, patch));
     return find(key);
   });
@@ -79,7 +86,11 @@ export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const rs = endpoint(req.params.rsAddress, req.params.rsPort, 'real server');
     const patch = body(req.body);
     for (const k of ['address', 'port'])
-      if (k in patch) throw new VsdError('VSD_ERR_BAD_REQUEST', `${k}: a real server's address and port cannot change; add a new one`);
+      if (k in patch)
+        throw new VsdError(
+          'VSD_ERR_BAD_REQUEST',
+          `${k}: a real server's address and port cannot change; add a new one`,
+        );
     await director.change((c) => cmd.editRealServer(c, key, rs, patch));
     return find(key);
   });

@@ -20,11 +20,16 @@ interface ConnQuery {
 function count(text: string | undefined, name: string, fallback: number, max: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new VsdError('VSD_ERR_BAD_REQUEST', `${name}: "${text}" is not a whole number 0-${max}`);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new VsdError('VSD_ERR_BAD_REQUEST', `${name}: "${text}" is not a whole number 0-${max}`);
   return n;
 }
 
-const planView = (plan: ReloadPlan) => ({ empty: plan.empty, services: plan.services, globals: plan.globals });
+const planView = (plan: ReloadPlan) => ({
+  empty: plan.empty,
+  services: plan.services,
+  globals: plan.globals,
+});
 
 export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { director } = deps;
@@ -39,13 +44,16 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const offset = count(q.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
     const limit = count(q.limit, 'limit', 1000, 100_000);
     const fmt = (a: string, p: number) => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
-    const all = director.connections().filter(
-      (c) =>
-        (q.service === undefined || `${c.protocol} ${fmt(c.virtualAddress, c.virtualPort)}` === q.service) &&
-        (q.state === undefined || c.state === q.state.toUpperCase()) &&
-        (q.client === undefined || c.clientAddress === q.client) &&
-        (q.real_server === undefined || fmt(c.realAddress, c.realPort) === q.real_server),
-    );
+    const all = director
+      .connections()
+      .filter(
+        (c) =>
+          (q.service === undefined ||
+            `${c.protocol} ${fmt(c.virtualAddress, c.virtualPort)}` === q.service) &&
+          (q.state === undefined || c.state === q.state.toUpperCase()) &&
+          (q.client === undefined || c.clientAddress === q.client) &&
+          (q.real_server === undefined || fmt(c.realAddress, c.realPort) === q.real_server),
+      );
     return { total: all.length, offset, limit, connections: all.slice(offset, offset + limit) };
   });
 
@@ -56,7 +64,10 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.put('/api/v1/timeouts', async (req) => {
     const b = req.body;
     if (typeof b !== 'object' || b === null || Array.isArray(b))
-      throw new VsdError('VSD_ERR_BAD_REQUEST', 'the request body must be a JSON object like {"tcp": 900, "tcp_fin": 120, "udp": 300}');
+      throw new VsdError(
+        'VSD_ERR_BAD_REQUEST',
+        'the request body must be a JSON object like {"tcp": 900, "tcp_fin": 120, "udp": 300}',
+      );
     await director.change((c) => cmd.setTimeouts(c, b));
     const t = running().timeouts;
     return { tcp: t.tcp / 1000, tcp_fin: t.tcp_fin / 1000, udp: t.udp / 1000 };
@@ -69,16 +80,21 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return input;
   });
   // Restore: a whole config, applied as a difference.
-  app.put('/api/v1/config', async (req) => planView(await director.reload(validateConfig(req.body, 'request body'))));
+  app.put('/api/v1/config', async (req) =>
+    planView(await director.reload(validateConfig(req.body, 'request body'))),
+  );
 
   app.post('/api/v1/reload', async () => {
-    if (!deps.reloadFile) throw new VsdError('VSD_ERR_BAD_REQUEST', 'this daemon was not started from a config file');
+    if (!deps.reloadFile)
+      throw new VsdError('VSD_ERR_BAD_REQUEST', 'this daemon was not started from a config file');
     return planView(await deps.reloadFile());
   });
 
   app.get('/api/v1/templates', () => {
     const now = director.now();
-    return director.persistence.entries().map((t) => ({ ...t, expires_in_ms: Math.max(0, t.expiresAt - now) }));
+    return director.persistence
+      .entries()
+      .map((t) => ({ ...t, expires_in_ms: Math.max(0, t.expiresAt - now) }));
   });
   // ipvsadm -Z: all counters, or one service's with ?service=tcp%20127.0.0.1:80
   app.post<{ Querystring: { service?: string } }>('/api/v1/zero', (req) => {
@@ -87,16 +103,24 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
   app.get('/api/v1/health', () => deps.health?.() ?? []);
 
-  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
+  );
   app.get('/healthz', () => ({ ok: true }));
 
   // Server-sent events: state changes as they happen and rates once a second.
   app.get('/api/v1/events', (req, reply) => {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     res.write(': vsd events\n\n');
-    const unsubscribe = deps.subscribe((event, data) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+    const unsubscribe = deps.subscribe((event, data) =>
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
+    );
     req.raw.on('close', unsubscribe);
   });
 }

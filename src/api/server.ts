@@ -38,7 +38,11 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-function buildApp(deps: ApiDeps, token: string | undefined, extra?: (app: FastifyInstance) => void): FastifyInstance {
+function buildApp(
+  deps: ApiDeps,
+  token: string | undefined,
+  extra?: (app: FastifyInstance) => void,
+): FastifyInstance {
   // forceCloseConnections: close() must not wait for event streams, which never end by themselves.
   const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024, forceCloseConnections: true });
   if (token !== undefined) {
@@ -47,7 +51,9 @@ function buildApp(deps: ApiDeps, token: string | undefined, extra?: (app: Fastif
       if (req.method === 'GET' && DASHBOARD_PATHS.has(req.url)) return done();
       const got = Buffer.from(req.headers.authorization ?? '');
       if (got.length !== want.length || !timingSafeEqual(got, want))
-        done(new VsdError('VSD_ERR_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer ...)'));
+        done(
+          new VsdError('VSD_ERR_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer ...)'),
+        );
       else done();
     });
   }
@@ -56,7 +62,9 @@ function buildApp(deps: ApiDeps, token: string | undefined, extra?: (app: Fastif
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { code: 'VSD_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: [] } });
+    void reply.code(404).send({
+      error: { code: 'VSD_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: [] },
+    });
   });
   serviceRoutes(app, deps);
   stateRoutes(app, deps);
@@ -81,7 +89,8 @@ async function clearStaleSocket(path: string): Promise<void> {
     });
     s.once('error', () => resolve(false));
   });
-  if (alive) throw new VsdError('VSD_ERR_LISTEN', `control socket ${path} is in use by another running daemon`);
+  if (alive)
+    throw new VsdError('VSD_ERR_LISTEN', `control socket ${path} is in use by another running daemon`);
   await unlink(path).catch(() => undefined);
 }
 
@@ -105,8 +114,13 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const onReloaded = (plan: ReloadPlan) => publish('reloaded', plan);
   const onDrained = (service: string, realServer: string) => publish('drained', { service, realServer });
   const onRetired = (service: string) => publish('retired', { service });
-  const onHealth = (service: string, realServer: string, status: HealthStatus) => publish('health', { service, realServer, ...status });
-  director.on('reloaded', onReloaded).on('drained', onDrained).on('retired', onRetired).on('health', onHealth);
+  const onHealth = (service: string, realServer: string, status: HealthStatus) =>
+    publish('health', { service, realServer, ...status });
+  director
+    .on('reloaded', onReloaded)
+    .on('drained', onDrained)
+    .on('retired', onRetired)
+    .on('health', onHealth);
   const intervalMs = options.rateIntervalMs ?? 1000;
   const ticker = setInterval(() => {
     sampleRates(director, rates, intervalMs);
@@ -116,19 +130,25 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const apps: FastifyInstance[] = [];
   const close = async () => {
     clearInterval(ticker);
-    director.off('reloaded', onReloaded).off('drained', onDrained).off('retired', onRetired).off('health', onHealth);
+    director
+      .off('reloaded', onReloaded)
+      .off('drained', onDrained)
+      .off('retired', onRetired)
+      .off('health', onHealth);
     await Promise.all(apps.map((a) => a.close()));
   };
   try {
     let socketPath: string | undefined;
     if (control.socket) {
-      await mkdir(dirname(control.socket), { recursive: true, mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
-        throw new VsdError(
-          'VSD_ERR_LISTEN',
-          `control socket ${control.socket}: cannot create ${dirname(control.socket)}: ${e.code ?? e.message} (run as root or set control.socket to a writable path)`,
-          { cause: e },
-        );
-      });
+      await mkdir(dirname(control.socket), { recursive: true, mode: 0o755 }).catch(
+        (e: NodeJS.ErrnoException) => {
+          throw new VsdError(
+            'VSD_ERR_LISTEN',
+            `control socket ${control.socket}: cannot create ${dirname(control.socket)}: ${e.code ?? e.message} (run as root or set control.socket to a writable path)`,
+            { cause: e },
+          );
+        },
+      );
       await clearStaleSocket(control.socket);
       const app = buildApp(deps, undefined, options.extraRoutes);
       apps.push(app);
@@ -139,8 +159,11 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     let http: RunningApi['http'];
     if (control.http) {
       const listen = parseHostPort(control.http);
-      if (!listen) throw new VsdError('VSD_ERR_CONFIG_INVALID', `control.http: "${control.http}" is not address:port`);
-      const token = control.token ?? (control.token_file ? (await readFile(control.token_file, 'utf8')).trim() : undefined);
+      if (!listen)
+        throw new VsdError('VSD_ERR_CONFIG_INVALID', `control.http: "${control.http}" is not address:port`);
+      const token =
+        control.token ??
+        (control.token_file ? (await readFile(control.token_file, 'utf8')).trim() : undefined);
       const app = buildApp(deps, token, withDashboard(options.extraRoutes));
       apps.push(app);
       await app.listen({ host: listen.host, port: listen.port });
@@ -152,6 +175,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     await close();
     if (err instanceof VsdError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new VsdError('VSD_ERR_LISTEN', `control API: cannot listen: ${e.code ?? e.message}`, { cause: err });
+    throw new VsdError('VSD_ERR_LISTEN', `control API: cannot listen: ${e.code ?? e.message}`, {
+      cause: err,
+    });
   }
 }

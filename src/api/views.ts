@@ -42,7 +42,10 @@ export function mergeCounters(all: readonly EngineCounters[]) {
   const services = new Map<string, { total: TrafficCounters; realServers: Map<string, TrafficCounters> }>();
   for (const c of all) {
     for (const [key, s] of c.services) {
-      const into = services.get(key) ?? { total: { ...ZERO }, realServers: new Map<string, TrafficCounters>() };
+      const into = services.get(key) ?? {
+        total: { ...ZERO },
+        realServers: new Map<string, TrafficCounters>(),
+      };
       add(into.total, s.total);
       for (const [rk, rc] of s.realServers) {
         const r = into.realServers.get(rk) ?? { ...ZERO };
@@ -63,7 +66,11 @@ function add(into: TrafficCounters, c: TrafficCounters): void {
 
 export const rsRateKey = (service: string, rs: string): string => `${service}|${rs}`;
 
-export function serviceView(s: ServiceState, counters: ReturnType<typeof mergeCounters>, rates: RateEstimator): ServiceView {
+export function serviceView(
+  s: ServiceState,
+  counters: ReturnType<typeof mergeCounters>,
+  rates: RateEstimator,
+): ServiceView {
   const c = counters.get(s.key);
   const vs = s.config;
   const rs = (
@@ -78,7 +85,14 @@ export function serviceView(s: ServiceState, counters: ReturnType<typeof mergeCo
     weight: dest.weight,
     upper_threshold: thresholds.upper,
     lower_threshold: thresholds.lower,
-    state: how !== 'in' ? how : s.counts.overloaded[dest.slot] === 1 ? 'overloaded' : dest.weight === 0 ? 'quiescent' : 'up',
+    state:
+      how !== 'in'
+        ? how
+        : s.counts.overloaded[dest.slot] === 1
+          ? 'overloaded'
+          : dest.weight === 0
+            ? 'quiescent'
+            : 'up',
     active: s.counts.active[dest.slot] ?? 0,
     inactive: s.counts.inactive[dest.slot] ?? 0,
     stats: { ...(c?.realServers.get(key) ?? ZERO) },
@@ -101,8 +115,12 @@ export function serviceView(s: ServiceState, counters: ReturnType<typeof mergeCo
     stats: { ...(c?.total ?? ZERO) },
     rates: rates.rates(s.key),
     real_servers: [
-      ...s.realServers.map((r) => rs(r.key, r.dest, 'in', { upper: r.config.upper_threshold, lower: r.config.lower_threshold })),
-      ...s.down.map((r) => rs(r.key, r.dest, 'down', { upper: r.config.upper_threshold, lower: r.config.lower_threshold })),
+      ...s.realServers.map((r) =>
+        rs(r.key, r.dest, 'in', { upper: r.config.upper_threshold, lower: r.config.lower_threshold }),
+      ),
+      ...s.down.map((r) =>
+        rs(r.key, r.dest, 'down', { upper: r.config.upper_threshold, lower: r.config.lower_threshold }),
+      ),
       ...s.draining.map((d) => rs(d.key, d.dest, 'draining', { upper: 0, lower: 0 })),
     ],
   };

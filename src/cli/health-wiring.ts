@@ -56,7 +56,17 @@ export class HealthWiring {
     const changed = this.#director.setHealth(svc, rs, healthVerdict(weight, change));
     if (!changed) return;
     const level = change.up ? 'info' : 'warn';
-    this.#log[level]({ service: svc, realServer: rs, up: change.up, state: change.state, weight: change.weight, reason: change.reason }, `real server ${rs} ${change.up ? 'up' : 'down'}: ${change.detail}`);
+    this.#log[level](
+      {
+        service: svc,
+        realServer: rs,
+        up: change.up,
+        state: change.state,
+        weight: change.weight,
+        reason: change.reason,
+      },
+      `real server ${rs} ${change.up ? 'up' : 'down'}: ${change.detail}`,
+    );
   }
 
   snapshot(): ReturnType<HealthMonitor['snapshot']> {

@@ -15,7 +15,9 @@ export function createDirector(log: Logger): Director {
   const proxy = new ProxyEngine({ emit: (event) => logEngineEvent(log, event) });
   const engines = new Map<ForwardingMethod, Engine>([['proxy', proxy]]);
   const director = new Director({ engines });
-  director.on('drained', (service, realServer) => log.info({ service, realServer }, 'real server drained and removed'));
+  director.on('drained', (service, realServer) =>
+    log.info({ service, realServer }, 'real server drained and removed'),
+  );
   director.on('retired', (service) => log.info({ service }, 'virtual service drained and removed'));
   return director;
 }
@@ -74,12 +76,18 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
     } catch (err) {
       const code = isVsdError(err) ? err.code : 'unknown';
       const details = isVsdError(err) ? err.details : [];
-      log.error({ path, code, details }, `reload failed, running config unchanged: ${(err as Error).message}`);
+      log.error(
+        { path, code, details },
+        `reload failed, running config unchanged: ${(err as Error).message}`,
+      );
     }
   };
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      log.info({ signal, graceMs: config.shutdown_grace }, 'stopping: no new connections, letting established ones finish');
+      log.info(
+        { signal, graceMs: config.shutdown_grace },
+        'stopping: no new connections, letting established ones finish',
+      );
       process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', hup);
       api
         .close()

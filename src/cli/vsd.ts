@@ -36,7 +36,11 @@ function requireConfig(values: { config?: string | undefined }, command: string)
   return values.config;
 }
 
-export async function main(argv: readonly string[], out: Out = console.log, err: Out = console.error): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: Out = console.log,
+  err: Out = console.error,
+): Promise<number> {
   // `vsd agent` has options of its own.
   if (argv[0] === 'agent') return agentMain(argv.slice(1), { out, err });
   let parsed;
@@ -100,7 +104,11 @@ function portOption(text: string | undefined, name: string, fallback: number): n
   return port;
 }
 
-async function runDemo(portText: string | undefined, apiPortText: string | undefined, err: Out): Promise<number> {
+async function runDemo(
+  portText: string | undefined,
+  apiPortText: string | undefined,
+  err: Out,
+): Promise<number> {
   const port = portOption(portText, '--port', 8080);
   const apiPort = portOption(apiPortText, '--api-port', 9180);
   const backends = await Promise.all(['alpha', 'beta', 'gamma'].map((name) => startDemoBackend(name, 0)));
@@ -109,7 +117,9 @@ async function runDemo(portText: string | undefined, apiPortText: string | undef
     backends.map((b) => b.port),
     apiPort,
   );
-  err(`vsd demo: wrr over ${backends.map((b) => `${b.name} (127.0.0.1:${b.port})`).join(', ')} with weights 3:2:1`);
+  err(
+    `vsd demo: wrr over ${backends.map((b) => `${b.name} (127.0.0.1:${b.port})`).join(', ')} with weights 3:2:1`,
+  );
   err(`vsd demo: try   for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:${port}/; done   (Ctrl-C stops)`);
   err(`vsd demo: API and metrics at http://127.0.0.1:${apiPort}/api/v1/services and /metrics`);
   await runUntilSignal(config, createLogger('info'), {

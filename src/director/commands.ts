@@ -11,7 +11,11 @@ type RealServerInput = NonNullable<ServiceInput['real_servers']>[number];
 
 /** The key of a service as written (the address may not be canonical yet). */
 function inputKey(vs: ServiceInput): string {
-  return serviceKey({ protocol: vs.protocol ?? 'tcp', address: canonicalAddress(vs.address) ?? vs.address, port: vs.port });
+  return serviceKey({
+    protocol: vs.protocol ?? 'tcp',
+    address: canonicalAddress(vs.address) ?? vs.address,
+    port: vs.port,
+  });
 }
 
 function findService(input: ConfigInput, key: string): { vs: ServiceInput; index: number } {
@@ -54,7 +58,11 @@ export function addService(config: Config, vs: ServiceInput): Config {
 }
 
 /** Changes service settings; protocol, address and port are its identity and cannot change. */
-export function editService(config: Config, key: string, patch: Partial<Omit<ServiceInput, 'protocol' | 'address' | 'port' | 'real_servers'>>): Config {
+export function editService(
+  config: Config,
+  key: string,
+  patch: Partial<Omit<ServiceInput, 'protocol' | 'address' | 'port' | 'real_servers'>>,
+): Config {
   return edit(config, (input) => {
     const { vs, index } = findService(input, key);
     input.virtual_services![index] = withoutNulls({ ...vs, ...patch });
@@ -78,7 +86,12 @@ export function addRealServer(config: Config, key: string, rs: RealServerInput):
   });
 }
 
-export function editRealServer(config: Config, key: string, rsKey: string, patch: Partial<Omit<RealServerInput, 'address' | 'port'>>): Config {
+export function editRealServer(
+  config: Config,
+  key: string,
+  rsKey: string,
+  patch: Partial<Omit<RealServerInput, 'address' | 'port'>>,
+): Config {
   return edit(config, (input) => {
     const { vs } = findService(input, key);
     const i = findRealServer(vs, rsKey, key);

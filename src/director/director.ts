@@ -68,7 +68,9 @@ export class Director extends EventEmitter<DirectorEvents> {
       const engine = this.#engines.get(vs.forwarding);
       if (!engine) {
         const have = [...this.#engines.keys()].join(', ');
-        problems.push(`${path}.forwarding: "${vs.forwarding}" needs an engine this daemon does not have (available: ${have})`);
+        problems.push(
+          `${path}.forwarding: "${vs.forwarding}" needs an engine this daemon does not have (available: ${have})`,
+        );
         return;
       }
       problems.push(...engine.unsupported(vs, path));
@@ -80,7 +82,9 @@ export class Director extends EventEmitter<DirectorEvents> {
     const problems = this.unsupported(config);
     if (problems.length === 0) return;
     const summary = problems.length === 1 ? problems[0] : `${problems.length} problems`;
-    throw new VsdError('VSD_ERR_ENGINE_UNSUPPORTED', `config cannot be carried out: ${summary}`, { details: problems });
+    throw new VsdError('VSD_ERR_ENGINE_UNSUPPORTED', `config cannot be carried out: ${summary}`, {
+      details: problems,
+    });
   }
 
   async start(config: Config): Promise<void> {

@@ -49,7 +49,8 @@ export class LiveService implements ServiceState {
   /** Brings the service to a new config of the same key; counts of servers that stay carry over. */
   reconfigure(vs: VirtualServiceConfig, drainTimeoutMs: number): void {
     const schedulerChanged =
-      vs.scheduler !== this.config.scheduler || vs.scheduler_flags.join() !== this.config.scheduler_flags.join();
+      vs.scheduler !== this.config.scheduler ||
+      vs.scheduler_flags.join() !== this.config.scheduler_flags.join();
     this.config = vs;
     this.name = serviceName(vs);
     if (schedulerChanged) this.scheduler = this.#newScheduler(vs);
@@ -81,7 +82,8 @@ export class LiveService implements ServiceState {
   setHealth(rsKey: string, status: HealthStatus): boolean {
     if (!this.#configured.some((r) => r.key === rsKey)) return false;
     const prev = this.#health.get(rsKey);
-    if (prev && prev.up === status.up && prev.weight === status.weight && prev.inhibit === status.inhibit) return false;
+    if (prev && prev.up === status.up && prev.weight === status.weight && prev.inhibit === status.inhibit)
+      return false;
     this.#health.set(rsKey, status);
     this.#publish();
     return true;

@@ -7,7 +7,12 @@ import { serviceKey } from '../model/config.ts';
 
 export type RealServerChange =
   | { readonly kind: 'add'; readonly key: string; readonly config: RealServerConfig }
-  | { readonly kind: 'update'; readonly key: string; readonly config: RealServerConfig; readonly fields: readonly string[] }
+  | {
+      readonly kind: 'update';
+      readonly key: string;
+      readonly config: RealServerConfig;
+      readonly fields: readonly string[];
+    }
   | { readonly kind: 'remove'; readonly key: string };
 
 export type ServicePlan =
@@ -31,7 +36,8 @@ export interface ReloadPlan {
   readonly empty: boolean;
 }
 
-export const rsKey = (rs: Pick<RealServerConfig, 'address' | 'port'>): string => formatEndpoint(rs.address, rs.port);
+export const rsKey = (rs: Pick<RealServerConfig, 'address' | 'port'>): string =>
+  formatEndpoint(rs.address, rs.port);
 
 function changedFields<T extends object>(a: T, b: T, skip: readonly string[] = []): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);

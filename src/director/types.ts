@@ -76,7 +76,10 @@ export interface TrafficCounters {
 
 export interface EngineCounters {
   /** Keyed by service key, then real server key. */
-  readonly services: ReadonlyMap<string, { total: TrafficCounters; realServers: ReadonlyMap<string, TrafficCounters> }>;
+  readonly services: ReadonlyMap<
+    string,
+    { total: TrafficCounters; realServers: ReadonlyMap<string, TrafficCounters> }
+  >;
 }
 
 export type EngineEvent =

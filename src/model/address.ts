@@ -6,7 +6,11 @@ export type Family = 4 | 6;
 /** Canonical text of an IP address, or undefined when it is not one. IPv4-mapped IPv6 becomes IPv4. */
 export function canonicalAddress(text: string): string | undefined {
   const family = isIP(text);
-  if (family === 4) return text.split('.').map((o) => String(Number(o))).join('.');
+  if (family === 4)
+    return text
+      .split('.')
+      .map((o) => String(Number(o)))
+      .join('.');
   if (family !== 6) return undefined;
   const host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
   const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
@@ -49,14 +53,20 @@ export function ipv6Words(address: string): number[] {
       : [];
   const left = parse(head);
   const right = parse(tail);
-  return [...left, ...new Array<number>(tail === undefined ? 0 : 8 - left.length - right.length).fill(0), ...right];
+  return [
+    ...left,
+    ...new Array<number>(tail === undefined ? 0 : 8 - left.length - right.length).fill(0),
+    ...right,
+  ];
 }
 
 /** The address with all but the first `prefix` bits zeroed, as canonical text ("10.1.2.3"/24 -> "10.1.2.0"). */
 export function maskAddress(address: string, prefix: number): string {
   if (!address.includes(':')) {
     const octets = address.split('.').map(Number);
-    return octets.map((o, i) => o & (0xff << Math.max(0, Math.min(8, (i + 1) * 8 - prefix)) & 0xff)).join('.');
+    return octets
+      .map((o, i) => o & ((0xff << Math.max(0, Math.min(8, (i + 1) * 8 - prefix))) & 0xff))
+      .join('.');
   }
   const words = ipv6Words(address).map((w, i) => {
     const keep = Math.max(0, Math.min(16, prefix - i * 16));

@@ -17,7 +17,8 @@ function show(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return typeof value;
 }
 
@@ -47,7 +48,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_union': {
       // Report the simplest branch's complaint: for number-or-string fields this is enough.
       const first = issue.errors[0]?.[0];
-      return first && first.code !== 'invalid_type' ? describeIssue(first) : `${describeType(input)} is not accepted`;
+      return first && first.code !== 'invalid_type'
+        ? describeIssue(first)
+        : `${describeType(input)} is not accepted`;
     }
     default:
       return issue.message;

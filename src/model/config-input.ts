@@ -14,7 +14,9 @@ export function formatDuration(ms: number): string {
 }
 
 /** A check back to input form: its durations as text, so validating it again gives the same check. */
-function checkToInput<T extends { interval: number; timeout: number }>(c: T): Omit<T, 'interval' | 'timeout'> & { interval: string; timeout: string } {
+function checkToInput<T extends { interval: number; timeout: number }>(
+  c: T,
+): Omit<T, 'interval' | 'timeout'> & { interval: string; timeout: string } {
   return { ...c, interval: formatDuration(c.interval), timeout: formatDuration(c.timeout) };
 }
 

@@ -11,13 +11,17 @@ export function serviceKey(vs: Pick<VirtualServiceConfig, 'protocol' | 'address'
   return `${vs.protocol} ${formatEndpoint(vs.address, vs.port)}`;
 }
 
-export function serviceName(vs: Pick<VirtualServiceConfig, 'name' | 'protocol' | 'address' | 'port'>): string {
+export function serviceName(
+  vs: Pick<VirtualServiceConfig, 'name' | 'protocol' | 'address' | 'port'>,
+): string {
   return vs.name ?? `${vs.protocol}:${formatEndpoint(vs.address, vs.port)}`;
 }
 
 function invalid(problems: string[], source: string): VsdError {
   const summary = problems.length === 1 ? problems[0] : `${problems.length} problems`;
-  return new VsdError('VSD_ERR_CONFIG_INVALID', `${source}: invalid config: ${summary}`, { details: problems });
+  return new VsdError('VSD_ERR_CONFIG_INVALID', `${source}: invalid config: ${summary}`, {
+    details: problems,
+  });
 }
 
 /** Rules the schema cannot express: uniqueness, flags that fit the scheduler, thresholds, masks. */
@@ -26,11 +30,17 @@ function crossFieldProblems(config: Config): string[] {
   const { http, token, token_file } = config.control;
   if (http !== undefined) {
     const listen = parseHostPort(http);
-    if (!listen) problems.push(`control.http: ${JSON.stringify(http)} is not "address:port" (e.g. "127.0.0.1:9180" or "[::1]:9180")`);
+    if (!listen)
+      problems.push(
+        `control.http: ${JSON.stringify(http)} is not "address:port" (e.g. "127.0.0.1:9180" or "[::1]:9180")`,
+      );
     else if (!isLoopback(listen.host) && token === undefined && token_file === undefined)
-      problems.push(`control.token: required (or control.token_file) because control.http ${http} is not on loopback`);
+      problems.push(
+        `control.token: required (or control.token_file) because control.http ${http} is not on loopback`,
+      );
   }
-  if (token !== undefined && token_file !== undefined) problems.push('control.token_file: give either token or token_file, not both');
+  if (token !== undefined && token_file !== undefined)
+    problems.push('control.token_file: give either token or token_file, not both');
   const seenServices = new Map<string, number>();
   const seenNames = new Map<string, number>();
   const groups = new Map<string, number>();
@@ -42,28 +52,35 @@ function crossFieldProblems(config: Config): string[] {
     seenServices.set(key, i);
     const name = serviceName(vs);
     const dupName = seenNames.get(name);
-    if (dupName !== undefined && dup === undefined) problems.push(`${at}.name: "${name}" is already used by virtual_services[${dupName}]`);
+    if (dupName !== undefined && dup === undefined)
+      problems.push(`${at}.name: "${name}" is already used by virtual_services[${dupName}]`);
     seenNames.set(name, i);
 
     vs.scheduler_flags.forEach((flag, j) => {
       const family = flag.split('-')[0];
       if (family !== vs.scheduler)
-        problems.push(`${at}.scheduler_flags[${j}]: "${flag}" applies to the ${family} scheduler, not ${vs.scheduler}`);
+        problems.push(
+          `${at}.scheduler_flags[${j}]: "${flag}" applies to the ${family} scheduler, not ${vs.scheduler}`,
+        );
     });
 
     if (vs.port === 0 && !vs.persistence)
       problems.push(`${at}.port: 0 (every port) is only allowed for a persistent service (add persistence)`);
     if (vs.group !== undefined) {
-      if (!vs.persistence) problems.push(`${at}.group: "${vs.group}" needs persistence (a group shares persistence)`);
+      if (!vs.persistence)
+        problems.push(`${at}.group: "${vs.group}" needs persistence (a group shares persistence)`);
       const first = groups.get(vs.group);
       if (first === undefined) groups.set(vs.group, i);
       else {
         const other = config.virtual_services[first];
         if (JSON.stringify(other?.persistence) !== JSON.stringify(vs.persistence))
-          problems.push(`${at}.persistence: must equal virtual_services[${first}].persistence (same group "${vs.group}")`);
+          problems.push(
+            `${at}.persistence: must equal virtual_services[${first}].persistence (same group "${vs.group}")`,
+          );
       }
     }
-    if (vs.protocol === 'tcp' && vs.ops) problems.push(`${at}.ops: one-packet scheduling is for udp services only`);
+    if (vs.protocol === 'tcp' && vs.ops)
+      problems.push(`${at}.ops: one-packet scheduling is for udp services only`);
 
     if (vs.persistence?.netmask !== undefined) {
       const mask = vs.persistence.netmask;
@@ -132,6 +149,8 @@ export function persistencePrefix(vs: Pick<VirtualServiceConfig, 'address' | 'pe
 }
 
 /** The persistence domain: a group shared by several services, or the service itself. */
-export function persistenceDomain(vs: Pick<VirtualServiceConfig, 'group' | 'protocol' | 'address' | 'port'>): string {
+export function persistenceDomain(
+  vs: Pick<VirtualServiceConfig, 'group' | 'protocol' | 'address' | 'port'>,
+): string {
   return vs.group !== undefined ? `group:${vs.group}` : serviceKey(vs);
 }

@@ -5,7 +5,8 @@ export const ERROR_CODES = {
   VSD_ERR_CONFIG_READ: 'The configuration file could not be read.',
   VSD_ERR_CONFIG_PARSE: 'The configuration file is not valid YAML.',
   VSD_ERR_SCHEDULER_UNKNOWN: 'A scheduler name is not one of the supported algorithms.',
-  VSD_ERR_ENGINE_UNSUPPORTED: 'No engine can carry out part of the configuration (forwarding method, protocol, scheduler).',
+  VSD_ERR_ENGINE_UNSUPPORTED:
+    'No engine can carry out part of the configuration (forwarding method, protocol, scheduler).',
   VSD_ERR_LISTEN: 'A virtual service could not listen on its address and port.',
   VSD_ERR_ADDRESS_UNAVAILABLE: 'A virtual address is not (yet) on this host; the listener retries.',
   VSD_ERR_USAGE: 'The command line is wrong.',

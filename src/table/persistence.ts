@@ -44,7 +44,14 @@ export class PersistenceTable {
   }
 
   /** A new connection goes through this template (created if missing): refresh it and count the connection. */
-  use(domain: string, client: string, destAddress: string, destPort: number, timeoutMs: number, now: number): PersistenceTemplate {
+  use(
+    domain: string,
+    client: string,
+    destAddress: string,
+    destPort: number,
+    timeoutMs: number,
+    now: number,
+  ): PersistenceTemplate {
     const key = PersistenceTable.key(domain, client);
     let t = this.#byKey.get(key);
     if (!t) {

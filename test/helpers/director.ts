@@ -13,7 +13,11 @@ export interface RunningDirector {
   service(index?: number): ServiceState;
 }
 
-export async function startDirector(t: TestContext, input: ConfigInput, graceMs = 0): Promise<RunningDirector> {
+export async function startDirector(
+  t: TestContext,
+  input: ConfigInput,
+  graceMs = 0,
+): Promise<RunningDirector> {
   const config = validateConfig(input, 'test');
   const events: EngineEvent[] = [];
   const engine = new ProxyEngine({ emit: (e) => events.push(e) });

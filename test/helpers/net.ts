@@ -11,7 +11,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function serve(host: string, onSocket: (s: Socket) => void, allowHalfOpen = false, port = 0): Promise<TestServer> {
+async function serve(
+  host: string,
+  onSocket: (s: Socket) => void,
+  allowHalfOpen = false,
+  port = 0,
+): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen }, (socket) => {
     result.accepted++;
@@ -54,7 +59,11 @@ export function echoBackend(host = '127.0.0.1'): Promise<TestServer> {
 }
 
 /** Any custom behaviour. */
-export function customBackend(onSocket: (s: Socket) => void, host = '127.0.0.1', allowHalfOpen = true): Promise<TestServer> {
+export function customBackend(
+  onSocket: (s: Socket) => void,
+  host = '127.0.0.1',
+  allowHalfOpen = true,
+): Promise<TestServer> {
   return serve(host, onSocket, allowHalfOpen);
 }
 
@@ -100,7 +109,9 @@ export function openAndReadLine(
     });
     socket.on('close', () => {
       clearTimeout(timer);
-      reject(Object.assign(new Error(`closed before a line (got ${JSON.stringify(buf)})`), { code: 'CLOSED' }));
+      reject(
+        Object.assign(new Error(`closed before a line (got ${JSON.stringify(buf)})`), { code: 'CLOSED' }),
+      );
     });
   });
 }

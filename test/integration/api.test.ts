@@ -20,7 +20,15 @@ async function setup(t: TestContext, opts: { token?: string } = {}) {
   t.after(() => Promise.all([a.close(), b.close()]));
   const port = await unusedPort();
   const d = await startDirector(t, {
-    virtual_services: [{ name: 'web', address: VIP, port, scheduler: 'rr', real_servers: [{ address: '127.0.0.1', port: a.port }] }],
+    virtual_services: [
+      {
+        name: 'web',
+        address: VIP,
+        port,
+        scheduler: 'rr',
+        real_servers: [{ address: '127.0.0.1', port: a.port }],
+      },
+    ],
   });
   const dir = await mkdtemp(join(tmpdir(), 'vsd-api-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -28,17 +36,33 @@ async function setup(t: TestContext, opts: { token?: string } = {}) {
   const httpPort = await unusedPort();
   const api = await startApi({
     director: d.director,
-    control: { socket: socketPath, http: `127.0.0.1:${httpPort}`, ...(opts.token ? { token: opts.token } : {}) },
+    control: {
+      socket: socketPath,
+      http: `127.0.0.1:${httpPort}`,
+      ...(opts.token ? { token: opts.token } : {}),
+    },
     rateIntervalMs: 100,
   });
   t.after(() => api.close());
   const sock: ApiTarget = { socketPath };
   const call = (method: string, path: string, body?: unknown) => apiRequest(sock, method, path, body);
-  return { a, b, port, d, api, socketPath, httpPort, call, svcPath: `/api/v1/services/tcp/127.0.0.1/${port}` };
+  return {
+    a,
+    b,
+    port,
+    d,
+    api,
+    socketPath,
+    httpPort,
+    call,
+    svcPath: `/api/v1/services/tcp/127.0.0.1/${port}`,
+  };
 }
 
 const rsList = (body: unknown) =>
-  (body as { real_servers: { key: string; weight: number; state: string }[] }).real_servers.map((r) => `${r.key} w${r.weight} ${r.state}`);
+  (body as { real_servers: { key: string; weight: number; state: string }[] }).real_servers.map(
+    (r) => `${r.key} w${r.weight} ${r.state}`,
+  );
 
 test('services and real servers: list, add, reweight, drain, through the unix socket (mode 0600)', async (t) => {
   const { a, b, port, call, svcPath, socketPath } = await setup(t);
@@ -47,7 +71,11 @@ test('services and real servers: list, add, reweight, drain, through the unix so
   assert.equal(list.status, 200);
   assert.equal((list.body as { name: string }[])[0]?.name, 'web');
 
-  const added = await call('POST', `${svcPath}/real-servers`, { address: '127.0.0.1', port: b.port, weight: 2 });
+  const added = await call('POST', `${svcPath}/real-servers`, {
+    address: '127.0.0.1',
+    port: b.port,
+    weight: 2,
+  });
   assert.equal(added.status, 201);
   assert.deepEqual(rsList(added.body), [`127.0.0.1:${a.port} w1 up`, `127.0.0.1:${b.port} w2 up`]);
 
@@ -60,7 +88,10 @@ test('services and real servers: list, add, reweight, drain, through the unix so
   t.after(() => held.socket.destroy());
   const drained = await call('DELETE', `${svcPath}/real-servers/127.0.0.1/${b.port}`);
   assert.equal(drained.status, 200);
-  assert.deepEqual(rsList(drained.body), [`127.0.0.1:${a.port} w0 quiescent`, `127.0.0.1:${b.port} w2 draining`]);
+  assert.deepEqual(rsList(drained.body), [
+    `127.0.0.1:${a.port} w0 quiescent`,
+    `127.0.0.1:${b.port} w2 draining`,
+  ]);
   const conns = await call('GET', `/api/v1/connections?real_server=127.0.0.1:${b.port}`);
   assert.equal((conns.body as { total: number }).total, 1);
 });
@@ -69,14 +100,42 @@ test('malformed and invalid requests get coded errors and change nothing', async
   const { a, call, svcPath, socketPath, d } = await setup(t);
   const before = d.director.config;
   const cases: [string, string, unknown, number, string, RegExp][] = [
-    ['PATCH', `${svcPath}/real-servers/127.0.0.1/${a.port}`, { weight: -3 }, 400, 'VSD_ERR_CONFIG_INVALID', /real_servers\[0\]\.weight: -3 is not >= 0/],
-    ['PATCH', `${svcPath}/real-servers/127.0.0.1/${a.port}`, { port: 1 }, 400, 'VSD_ERR_BAD_REQUEST', /cannot change/],
-    ['POST', `${svcPath}/real-servers`, { address: '127.0.0.1', port: a.port }, 409, 'VSD_ERR_EXISTS', /already exists/],
+    [
+      'PATCH',
+      `${svcPath}/real-servers/127.0.0.1/${a.port}`,
+      { weight: -3 },
+      400,
+      'VSD_ERR_CONFIG_INVALID',
+      /real_servers\[0\]\.weight: -3 is not >= 0/,
+    ],
+    [
+      'PATCH',
+      `${svcPath}/real-servers/127.0.0.1/${a.port}`,
+      { port: 1 },
+      400,
+      'VSD_ERR_BAD_REQUEST',
+      /cannot change/,
+    ],
+    [
+      'POST',
+      `${svcPath}/real-servers`,
+      { address: '127.0.0.1', port: a.port },
+      409,
+      'VSD_ERR_EXISTS',
+      /already exists/,
+    ],
     ['DELETE', `${svcPath}/real-servers/127.0.0.1/1`, undefined, 404, 'VSD_ERR_NOT_FOUND', /no real server/],
     ['GET', '/api/v1/services/sctp/127.0.0.1/80', undefined, 400, 'VSD_ERR_BAD_REQUEST', /not tcp or udp/],
     ['GET', '/api/v1/services/tcp/not-an-ip/80', undefined, 400, 'VSD_ERR_BAD_REQUEST', /not an IP address/],
     ['POST', '/api/v1/services', [1, 2], 400, 'VSD_ERR_BAD_REQUEST', /JSON object/],
-    ['POST', '/api/v1/services', { address: VIP, port: 1, forwarding: 'dr' }, 422, 'VSD_ERR_ENGINE_UNSUPPORTED', /needs an engine/],
+    [
+      'POST',
+      '/api/v1/services',
+      { address: VIP, port: 1, forwarding: 'dr' },
+      422,
+      'VSD_ERR_ENGINE_UNSUPPORTED',
+      /needs an engine/,
+    ],
     ['PUT', '/api/v1/timeouts', { tcp: 'soon' }, 400, 'VSD_ERR_CONFIG_INVALID', /timeouts\.tcp/],
     ['GET', '/api/v1/connections?limit=-1', undefined, 400, 'VSD_ERR_BAD_REQUEST', /limit/],
     ['GET', '/nowhere', undefined, 404, 'VSD_ERR_NOT_FOUND', /no route/],
@@ -90,11 +149,19 @@ test('malformed and invalid requests get coded errors and change nothing', async
   }
   // Not JSON at all.
   const raw = await new Promise<{ status: number; text: string }>((resolve) => {
-    const req = request({ socketPath, path: '/api/v1/services', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      {
+        socketPath,
+        path: '/api/v1/services',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.end('{not json');
   });
   assert.equal(raw.status, 400);
@@ -118,9 +185,14 @@ test('the HTTP listener with a token: 401 without it, 200 with it', async (t) =>
 test('a non-loopback HTTP listener without a token is refused by config validation', () => {
   assert.throws(
     () => validateConfig({ control: { http: '0.0.0.0:9180' } }),
-    (e: unknown) => (e as { details: string[] }).details.includes('control.token: required (or control.token_file) because control.http 0.0.0.0:9180 is not on loopback'),
+    (e: unknown) =>
+      (e as { details: string[] }).details.includes(
+        'control.token: required (or control.token_file) because control.http 0.0.0.0:9180 is not on loopback',
+      ),
   );
-  assert.doesNotThrow(() => validateConfig({ control: { http: '0.0.0.0:9180', token: 'a-long-enough-token' } }));
+  assert.doesNotThrow(() =>
+    validateConfig({ control: { http: '0.0.0.0:9180', token: 'a-long-enough-token' } }),
+  );
 });
 
 test('save and restore: the running config as YAML, applied back as a difference', async (t) => {
@@ -141,7 +213,10 @@ test('save and restore: the running config as YAML, applied back as a difference
   assert.deepEqual(t2.body, { tcp: 600, tcp_fin: 120, udp: 60 });
 });
 
-function readSse(httpPort: number, until: (events: { event: string; data: unknown }[]) => boolean): Promise<{ event: string; data: unknown }[]> {
+function readSse(
+  httpPort: number,
+  until: (events: { event: string; data: unknown }[]) => boolean,
+): Promise<{ event: string; data: unknown }[]> {
   return new Promise((resolve, reject) => {
     const events: { event: string; data: unknown }[] = [];
     const req = request({ host: '127.0.0.1', port: httpPort, path: '/api/v1/events' }, (res) => {
@@ -179,16 +254,19 @@ test('metrics show live numbers; the event stream carries changes and rates', as
   for (let i = 0; i < 3; i++) await askName(VIP, port);
   const metrics = await apiRequest({ url: `http://127.0.0.1:${httpPort}` }, 'GET', '/metrics');
   assert.equal(metrics.status, 200);
-  const rsLine = (name: string) => new RegExp(`^${name}\\{service="web",real_server="127\\.0\\.0\\.1:\\d+"\\} (\\d+)$`, 'm');
+  const rsLine = (name: string) =>
+    new RegExp(`^${name}\\{service="web",real_server="127\\.0\\.0\\.1:\\d+"\\} (\\d+)$`, 'm');
   assert.equal(rsLine('vsd_real_server_active_connections').exec(metrics.text)?.[1], '1');
   assert.equal(rsLine('vsd_real_server_connections_total').exec(metrics.text)?.[1], '4');
   assert.match(metrics.text, /^vsd_process_resident_memory_bytes \d+/m);
 
-  const stream = readSse(httpPort, (evs) => evs.some((e) => e.event === 'reloaded') && evs.some((e) => e.event === 'rates'));
+  const stream = readSse(
+    httpPort,
+    (evs) => evs.some((e) => e.event === 'reloaded') && evs.some((e) => e.event === 'rates'),
+  );
   await new Promise((r) => setTimeout(r, 50));
   await call('POST', `${svcPath}/real-servers`, { address: '127.0.0.1', port: b.port });
   const events = await stream;
   const rates = events.find((e) => e.event === 'rates')?.data as { name: string }[];
   assert.equal(rates[0]?.name, 'web');
 });
-

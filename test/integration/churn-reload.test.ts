@@ -7,7 +7,14 @@ import type { Socket } from 'node:net';
 import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { startDirector } from '../helpers/director.ts';
-import { askName, namedBackend, openAndReadLine, unusedPort, unusedUdpPort, waitFor } from '../helpers/net.ts';
+import {
+  askName,
+  namedBackend,
+  openAndReadLine,
+  unusedPort,
+  unusedUdpPort,
+  waitFor,
+} from '../helpers/net.ts';
 import { udpClient, udpNamedBackend } from '../helpers/udp.ts';
 
 const VIP = '127.0.0.1';
@@ -36,9 +43,18 @@ test(`${STREAMS} streams and a UDP flow survive ${RELOADS} reloads with churn; t
         address: VIP,
         port: tcpPort,
         scheduler: 'wrr',
-        real_servers: servers.map(([i, weight]) => ({ address: '127.0.0.1', port: backends[i]!.port, weight })),
+        real_servers: servers.map(([i, weight]) => ({
+          address: '127.0.0.1',
+          port: backends[i]!.port,
+          weight,
+        })),
       },
-      { protocol: 'udp', address: VIP, port: udpPort, real_servers: [{ address: '127.0.0.1', port: udpBackend.port }] },
+      {
+        protocol: 'udp',
+        address: VIP,
+        port: udpPort,
+        real_servers: [{ address: '127.0.0.1', port: udpBackend.port }],
+      },
     ],
   });
   const d = await startDirector(t, config(names.map((_, i) => [i, 1])));
@@ -116,7 +132,11 @@ test(`${STREAMS} streams and a UDP flow survive ${RELOADS} reloads with churn; t
   clearInterval(talk);
   clearInterval(udpTimer);
   await waitFor(() => echoed === sent, 10_000, `all ${sent} stream bytes to be echoed (got ${echoed})`);
-  await waitFor(() => udpAnswered === udpSent, 5000, `all ${udpSent} datagrams to be answered (got ${udpAnswered})`);
+  await waitFor(
+    () => udpAnswered === udpSent,
+    5000,
+    `all ${udpSent} datagrams to be answered (got ${udpAnswered})`,
+  );
 
   assert.equal(dropped, 0, 'established streams dropped');
   assert.deepEqual(churnFailures, [], 'new connections failed');
@@ -124,7 +144,15 @@ test(`${STREAMS} streams and a UDP flow survive ${RELOADS} reloads with churn; t
   assert.equal(d.engine.liveConnections, STREAMS + 1, 'every stream and the UDP session still live');
 
   // Afterwards: wrr 3:2:1 over A, B, C; 60 connections are exactly 30/20/10.
-  await d.director.reload(validateConfig(config([[0, 3], [1, 2], [2, 1]])));
+  await d.director.reload(
+    validateConfig(
+      config([
+        [0, 3],
+        [1, 2],
+        [2, 1],
+      ]),
+    ),
+  );
   const counts = new Map<string, number>();
   for (let i = 0; i < 60; i++) {
     const name = await askName(VIP, tcpPort);

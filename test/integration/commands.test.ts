@@ -14,7 +14,9 @@ test('add, reweight, quiesce and remove real servers on a running service', asyn
   t.after(() => Promise.all([a.close(), b.close()]));
   const port = await unusedPort();
   const d = await startDirector(t, {
-    virtual_services: [{ address: VIP, port, scheduler: 'wrr', real_servers: [{ address: '127.0.0.1', port: a.port }] }],
+    virtual_services: [
+      { address: VIP, port, scheduler: 'wrr', real_servers: [{ address: '127.0.0.1', port: a.port }] },
+    ],
   });
   const key = `tcp 127.0.0.1:${port}`;
   const names = async (n: number) => {
@@ -23,7 +25,9 @@ test('add, reweight, quiesce and remove real servers on a running service', asyn
     return out.join(' ');
   };
   assert.equal(await names(2), 'A A');
-  await d.director.change((c) => cmd.addRealServer(c, key, { address: '127.0.0.1', port: b.port, weight: 2 }));
+  await d.director.change((c) =>
+    cmd.addRealServer(c, key, { address: '127.0.0.1', port: b.port, weight: 2 }),
+  );
   // Where wrr resumes after a change is the scheduler's business; the share is 1:2.
   assert.equal((await names(6)).split(' ').sort().join(' '), 'A A B B B B');
   await d.director.change((c) => cmd.editRealServer(c, key, `127.0.0.1:${b.port}`, { weight: 0 }));
@@ -44,13 +48,32 @@ test('bad changes are refused with coded errors naming what is wrong, and change
   const key = `tcp 127.0.0.1:${port}`;
   const before = d.director.config;
   const refused = async (edit: Parameters<typeof d.director.change>[0], code: string, text: RegExp) =>
-    assert.rejects(d.director.change(edit), (e: unknown) => isVsdError(e) && e.code === code && text.test(e.message + e.details.join('\n')));
-  await refused((c) => cmd.editRealServer(c, key, `127.0.0.1:${a.port}`, { weight: -3 }), 'VSD_ERR_CONFIG_INVALID', /virtual_services\[0\]\.real_servers\[0\]\.weight: -3 is not >= 0/);
-  await refused((c) => cmd.addRealServer(c, key, { address: '127.0.0.1', port: a.port }), 'VSD_ERR_EXISTS', /already exists/);
-  await refused((c) => cmd.removeRealServer(c, key, '127.0.0.1:1'), 'VSD_ERR_NOT_FOUND', /no real server 127\.0\.0\.1:1/);
+    assert.rejects(
+      d.director.change(edit),
+      (e: unknown) => isVsdError(e) && e.code === code && text.test(e.message + e.details.join('\n')),
+    );
+  await refused(
+    (c) => cmd.editRealServer(c, key, `127.0.0.1:${a.port}`, { weight: -3 }),
+    'VSD_ERR_CONFIG_INVALID',
+    /virtual_services\[0\]\.real_servers\[0\]\.weight: -3 is not >= 0/,
+  );
+  await refused(
+    (c) => cmd.addRealServer(c, key, { address: '127.0.0.1', port: a.port }),
+    'VSD_ERR_EXISTS',
+    /already exists/,
+  );
+  await refused(
+    (c) => cmd.removeRealServer(c, key, '127.0.0.1:1'),
+    'VSD_ERR_NOT_FOUND',
+    /no real server 127\.0\.0\.1:1/,
+  );
   await refused((c) => cmd.removeService(c, 'tcp 127.0.0.1:1'), 'VSD_ERR_NOT_FOUND', /no virtual service/);
   await refused((c) => cmd.addService(c, { address: VIP, port }), 'VSD_ERR_EXISTS', /already exists/);
-  await refused((c) => cmd.setTimeouts(c, { tcp: 'soon' }), 'VSD_ERR_CONFIG_INVALID', /timeouts\.tcp: "soon" is not a timeout/);
+  await refused(
+    (c) => cmd.setTimeouts(c, { tcp: 'soon' }),
+    'VSD_ERR_CONFIG_INVALID',
+    /timeouts\.tcp: "soon" is not a timeout/,
+  );
   assert.equal(d.director.config, before);
   assert.equal(await askName(VIP, port), 'A');
 });
@@ -63,7 +86,12 @@ test('add and remove a virtual service live; new timeouts apply to established c
     virtual_services: [{ address: VIP, port: p1, real_servers: [{ address: '127.0.0.1', port: a.port }] }],
   });
   await d.director.change((c) =>
-    cmd.addService(c, { address: VIP, port: p2, scheduler: 'rr', real_servers: [{ address: '127.0.0.1', port: a.port }] }),
+    cmd.addService(c, {
+      address: VIP,
+      port: p2,
+      scheduler: 'rr',
+      real_servers: [{ address: '127.0.0.1', port: a.port }],
+    }),
   );
   assert.equal(await askName(VIP, p2), 'A');
   await d.director.change((c) => cmd.removeService(c, `tcp 127.0.0.1:${p2}`));

@@ -43,7 +43,10 @@ test('down: no new connections, established ones go on; back up: traffic returns
   assert.equal(d.director.setHealth(key, bKey, { up: false }), true);
   assert.equal(d.director.setHealth(key, bKey, { up: false }), false, 'the same verdict twice is no change');
   assert.equal(await names(4), 'A A A A');
-  assert.deepEqual(d.service().down.map((r) => r.key), [bKey]);
+  assert.deepEqual(
+    d.service().down.map((r) => r.key),
+    [bKey],
+  );
   const echoed = once(heldB.socket, 'data');
   heldB.socket.write('still\n');
   assert.equal(String((await echoed)[0]), 'still\n', 'the established connection to the down server goes on');
@@ -57,7 +60,7 @@ test('down: no new connections, established ones go on; back up: traffic returns
   assert.equal(await names(2), 'A A');
 });
 
-test("a server going down ends its UDP sessions at once; the clients move on", async (t) => {
+test('a server going down ends its UDP sessions at once; the clients move on', async (t) => {
   const [a, b] = await Promise.all([udpNamedBackend('A'), udpNamedBackend('B')]);
   t.after(() => Promise.all([a.close(), b.close()]));
   const port = await unusedUdpPort();
@@ -77,8 +80,14 @@ test("a server going down ends its UDP sessions at once; the clients move on", a
   });
   const clients = await Promise.all([udpClient(VIP, port), udpClient(VIP, port)]);
   t.after(() => Promise.all(clients.map((c) => c.close())));
-  assert.deepEqual((await Promise.all(clients.map((c) => c.ask('x')))).map((r) => r.text), ['A:x', 'B:x']);
+  assert.deepEqual(
+    (await Promise.all(clients.map((c) => c.ask('x')))).map((r) => r.text),
+    ['A:x', 'B:x'],
+  );
   d.director.setHealth(d.service().key, `127.0.0.1:${b.port}`, { up: false });
   assert.equal(d.engine.liveConnections, 1);
-  assert.deepEqual((await Promise.all(clients.map((c) => c.ask('y')))).map((r) => r.text), ['A:y', 'A:y']);
+  assert.deepEqual(
+    (await Promise.all(clients.map((c) => c.ask('y')))).map((r) => r.text),
+    ['A:y', 'A:y'],
+  );
 });

@@ -8,7 +8,14 @@ import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { isVsdError } from '../../src/model/errors.ts';
 import { startDirector } from '../helpers/director.ts';
-import { askName, namedBackend, openAndReadLine, unusedPort, waitFor, type TestServer } from '../helpers/net.ts';
+import {
+  askName,
+  namedBackend,
+  openAndReadLine,
+  unusedPort,
+  waitFor,
+  type TestServer,
+} from '../helpers/net.ts';
 
 const VIP = '127.0.0.1';
 
@@ -29,7 +36,14 @@ const svc = (port: number, servers: [TestServer, number][], extra: Record<string
 test('removing a real server drains it: established connections go on, new ones go elsewhere, then it is reaped', async (t) => {
   const [a, b] = await backends(t, ['A', 'B']);
   const port = await unusedPort();
-  const d = await startDirector(t, { virtual_services: [svc(port, [[a!, 1], [b!, 1]])] });
+  const d = await startDirector(t, {
+    virtual_services: [
+      svc(port, [
+        [a!, 1],
+        [b!, 1],
+      ]),
+    ],
+  });
   const held = await openAndReadLine(VIP, port);
   assert.equal(held.line, 'A');
   t.after(() => held.socket.destroy());
@@ -61,7 +75,13 @@ test('the drain timeout closes what is left of a removed server', async (t) => {
     drain_timeout: '200ms',
     virtual_services: [svc(port, servers)],
   });
-  const d = await startDirector(t, config([[a!, 1], [b!, 1]]));
+  const d = await startDirector(
+    t,
+    config([
+      [a!, 1],
+      [b!, 1],
+    ]),
+  );
   const held = await openAndReadLine(VIP, port);
   assert.equal(held.line, 'A');
   held.socket.removeAllListeners('close');
@@ -76,19 +96,53 @@ test('the drain timeout closes what is left of a removed server', async (t) => {
 test('reweighting keeps counts; an equal config is a no-op; re-adding a draining server revives it', async (t) => {
   const [a, b] = await backends(t, ['A', 'B']);
   const port = await unusedPort();
-  const d = await startDirector(t, { virtual_services: [svc(port, [[a!, 1], [b!, 1]])] });
+  const d = await startDirector(t, {
+    virtual_services: [
+      svc(port, [
+        [a!, 1],
+        [b!, 1],
+      ]),
+    ],
+  });
   const held = await openAndReadLine(VIP, port);
   t.after(() => held.socket.destroy());
   const s = d.service();
   assert.equal(s.counts.active[0], 1);
-  const plan = await d.director.reload(validateConfig({ virtual_services: [svc(port, [[a!, 1], [b!, 1]])] }));
+  const plan = await d.director.reload(
+    validateConfig({
+      virtual_services: [
+        svc(port, [
+          [a!, 1],
+          [b!, 1],
+        ]),
+      ],
+    }),
+  );
   assert.equal(plan.empty, true);
-  await d.director.reload(validateConfig({ virtual_services: [svc(port, [[a!, 5], [b!, 1]])] }));
+  await d.director.reload(
+    validateConfig({
+      virtual_services: [
+        svc(port, [
+          [a!, 5],
+          [b!, 1],
+        ]),
+      ],
+    }),
+  );
   assert.equal(s.counts.active[0], 1);
   assert.equal(s.realServers[0]?.dest.weight, 5);
   await d.director.reload(validateConfig({ virtual_services: [svc(port, [[b!, 1]])] }));
   assert.equal(s.draining.length, 1);
-  await d.director.reload(validateConfig({ virtual_services: [svc(port, [[a!, 1], [b!, 1]])] }));
+  await d.director.reload(
+    validateConfig({
+      virtual_services: [
+        svc(port, [
+          [a!, 1],
+          [b!, 1],
+        ]),
+      ],
+    }),
+  );
   assert.equal(s.draining.length, 0);
   assert.equal(s.realServers[0]?.dest.slot, 0);
   assert.equal(s.counts.active[0], 1);
@@ -100,7 +154,11 @@ test('a reload the engines cannot carry out changes nothing', async (t) => {
   const d = await startDirector(t, { virtual_services: [svc(port, [[a!, 1]])] });
   const before = d.director.config;
   await assert.rejects(
-    d.director.reload(validateConfig({ virtual_services: [svc(port, [[a!, 1]]), { address: VIP, port: 0, persistence: {} }] })),
+    d.director.reload(
+      validateConfig({
+        virtual_services: [svc(port, [[a!, 1]]), { address: VIP, port: 0, persistence: {} }],
+      }),
+    ),
     (e: unknown) => isVsdError(e, 'VSD_ERR_ENGINE_UNSUPPORTED'),
   );
   assert.equal(d.director.config, before);
@@ -118,7 +176,8 @@ test('a listener that cannot open rolls the whole reload back', async (t) => {
   const d = await startDirector(t, { virtual_services: [svc(port, [[a!, 1]])] });
   await assert.rejects(
     d.director.reload(validateConfig({ virtual_services: [svc(port, [[b!, 1]]), svc(busyPort, [[a!, 1]])] })),
-    (e: unknown) => isVsdError(e, 'VSD_ERR_LISTEN') && e.message.includes(`127.0.0.1:${busyPort}: EADDRINUSE`),
+    (e: unknown) =>
+      isVsdError(e, 'VSD_ERR_LISTEN') && e.message.includes(`127.0.0.1:${busyPort}: EADDRINUSE`),
   );
   assert.equal(d.director.services.length, 1);
   assert.equal(await askName(VIP, port), 'A', 'the previous real servers are back');

@@ -6,7 +6,14 @@ import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { isVsdError } from '../../src/model/errors.ts';
 import { startDirector } from '../helpers/director.ts';
-import { askName, namedBackend, openAndReadLine, unusedPort, waitFor, type TestServer } from '../helpers/net.ts';
+import {
+  askName,
+  namedBackend,
+  openAndReadLine,
+  unusedPort,
+  waitFor,
+  type TestServer,
+} from '../helpers/net.ts';
 import { once } from 'node:events';
 
 const VIP = '127.0.0.1';
@@ -18,7 +25,10 @@ async function backends(t: TestContext, specs: [string, string][]): Promise<Test
 }
 
 test('netmask /24: clients of one subnet share a server; other subnets are scheduled', async (t) => {
-  const [a, b] = await backends(t, [['A', '127.0.0.1'], ['B', '127.0.0.1']]);
+  const [a, b] = await backends(t, [
+    ['A', '127.0.0.1'],
+    ['B', '127.0.0.1'],
+  ]);
   const port = await unusedPort();
   const d = await startDirector(t, {
     virtual_services: [
@@ -42,13 +52,19 @@ test('netmask /24: clients of one subnet share a server; other subnets are sched
   assert.equal(await from('127.0.2.9'), 'B');
   assert.equal(await from('127.0.3.1'), 'A');
   assert.deepEqual(
-    d.director.persistence.entries().map((e) => `${e.client}->${e.destPort === a!.port ? 'A' : 'B'}`).sort(),
+    d.director.persistence
+      .entries()
+      .map((e) => `${e.client}->${e.destPort === a!.port ? 'A' : 'B'}`)
+      .sort(),
     ['127.0.1.0->A', '127.0.2.0->B', '127.0.3.0->A'],
   );
 });
 
 test('a template expires after its timeout once its connections are gone, then the client is rescheduled', async (t) => {
-  const [a, b] = await backends(t, [['A', '127.0.0.1'], ['B', '127.0.0.1']]);
+  const [a, b] = await backends(t, [
+    ['A', '127.0.0.1'],
+    ['B', '127.0.0.1'],
+  ]);
   const port = await unusedPort();
   const d = await startDirector(t, {
     virtual_services: [
@@ -109,7 +125,10 @@ test('a group shares one persistence domain across services (by real server addr
 
 for (const expireQuiescent of [true, false]) {
   test(`a quiesced server keeps its live connections and gets no new ones (expire_quiescent_template: ${expireQuiescent})`, async (t) => {
-    const [a, b] = await backends(t, [['A', '127.0.0.1'], ['B', '127.0.0.1']]);
+    const [a, b] = await backends(t, [
+      ['A', '127.0.0.1'],
+      ['B', '127.0.0.1'],
+    ]);
     const port = await unusedPort();
     const config = (weightA: number): ConfigInput => ({
       expire_quiescent_template: expireQuiescent,
@@ -136,7 +155,8 @@ for (const expireQuiescent of [true, false]) {
     held.socket.write('ping\n');
     assert.equal(String((await echoed)[0]), 'ping\n');
     // Other clients never go to A now.
-    for (const c of ['127.0.10.1', '127.0.10.2', '127.0.10.3']) assert.equal(await askName(VIP, port, c), 'B');
+    for (const c of ['127.0.10.1', '127.0.10.2', '127.0.10.3'])
+      assert.equal(await askName(VIP, port, c), 'B');
     // The persistent client: back to A only when quiescent templates still bind.
     assert.equal(await askName(VIP, port, '127.0.9.9'), expireQuiescent ? 'B' : 'A');
   });
@@ -145,6 +165,8 @@ for (const expireQuiescent of [true, false]) {
 test('port 0 (every port) is refused by the proxy engine with a coded error', async (t) => {
   await assert.rejects(
     startDirector(t, { virtual_services: [{ address: VIP, port: 0, persistence: {} }] }),
-    (err: unknown) => isVsdError(err, 'VSD_ERR_ENGINE_UNSUPPORTED') && /port: 0 \(every port\) needs the kernel engine/.test(err.message),
+    (err: unknown) =>
+      isVsdError(err, 'VSD_ERR_ENGINE_UNSUPPORTED') &&
+      /port: 0 \(every port\) needs the kernel engine/.test(err.message),
   );
 });

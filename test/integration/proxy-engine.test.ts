@@ -187,8 +187,19 @@ test('no usable real server: the client gets a prompt reset, never a hang', asyn
   const port2 = await unusedPort();
   const d = await startDirector(t, {
     virtual_services: [
-      { address: VIP, port, scheduler: 'wlc', real_servers: [{ address: '127.0.0.1', port: a!.port, weight: 0 }] },
-      { address: VIP, port: port2, scheduler: 'rr', connect_attempts: 2, real_servers: [{ address: '127.0.0.1', port: dead }] },
+      {
+        address: VIP,
+        port,
+        scheduler: 'wlc',
+        real_servers: [{ address: '127.0.0.1', port: a!.port, weight: 0 }],
+      },
+      {
+        address: VIP,
+        port: port2,
+        scheduler: 'rr',
+        connect_attempts: 2,
+        real_servers: [{ address: '127.0.0.1', port: dead }],
+      },
     ],
   });
   assert.ok((await expectReset(VIP, port)) < 1000);
@@ -215,17 +226,20 @@ test('counts: active when established, inactive when half-closed, zero when clos
   assert.deepEqual([s.counts.active[0], s.counts.inactive[0]], [1, 0]);
   const [entry] = d.director.connections();
   assert.ok(entry);
-  assert.deepEqual({ ...entry, expiresInMs: undefined }, {
-    protocol: 'tcp',
-    state: 'ESTABLISHED',
-    expiresInMs: undefined,
-    clientAddress: '127.0.0.1',
-    clientPort: localPort,
-    virtualAddress: VIP,
-    virtualPort: port,
-    realAddress: '127.0.0.1',
-    realPort: server.port,
-  });
+  assert.deepEqual(
+    { ...entry, expiresInMs: undefined },
+    {
+      protocol: 'tcp',
+      state: 'ESTABLISHED',
+      expiresInMs: undefined,
+      clientAddress: '127.0.0.1',
+      clientPort: localPort,
+      virtualAddress: VIP,
+      virtualPort: port,
+      realAddress: '127.0.0.1',
+      realPort: server.port,
+    },
+  );
   assert.ok(entry.expiresInMs > 890_000 && entry.expiresInMs <= 900_000, `expires in ${entry.expiresInMs}`);
   socket.removeAllListeners('close');
   socket.write('12345');
@@ -244,7 +258,11 @@ test('counts: active when established, inactive when half-closed, zero when clos
   const counters = d.director.counters()[0]?.services.get(s.key);
   assert.ok(counters);
   assert.deepEqual(counters.total, { connections: 1, bytesIn: 5, bytesOut: 10 });
-  assert.deepEqual(counters.realServers.get(`127.0.0.1:${server.port}`), { connections: 1, bytesIn: 5, bytesOut: 10 });
+  assert.deepEqual(counters.realServers.get(`127.0.0.1:${server.port}`), {
+    connections: 1,
+    bytesIn: 5,
+    bytesOut: 10,
+  });
 });
 
 test('idle timeout closes a silent connection', async (t) => {
@@ -275,8 +293,18 @@ test('PROXY protocol v1 and v2 tell the real server the client address', async (
   const [p1, p2] = [await unusedPort(), await unusedPort()];
   await startDirector(t, {
     virtual_services: [
-      { address: VIP, port: p1, proxy_protocol: 'v1', real_servers: [{ address: '127.0.0.1', port: server.port }] },
-      { address: VIP, port: p2, proxy_protocol: 'v2', real_servers: [{ address: '127.0.0.1', port: server.port }] },
+      {
+        address: VIP,
+        port: p1,
+        proxy_protocol: 'v1',
+        real_servers: [{ address: '127.0.0.1', port: server.port }],
+      },
+      {
+        address: VIP,
+        port: p2,
+        proxy_protocol: 'v2',
+        real_servers: [{ address: '127.0.0.1', port: server.port }],
+      },
     ],
   });
   const c1 = await openAndReadLine(VIP, p1);
@@ -337,17 +365,23 @@ const nonlocalBind = await readFile('/proc/sys/net/ipv4/ip_nonlocal_bind', 'utf8
   () => false,
 );
 
-test('a VIP not on this host is reported and retried, not a crash', {
-  skip: nonlocalBind ? 'net.ipv4.ip_nonlocal_bind=1 here, so binding a foreign address succeeds' : false,
-}, async (t) => {
-  const [a] = await backends(t, ['A']);
-  const d = await startDirector(t, {
-    // 192.0.2.0/24 is TEST-NET-1: never assigned here, so bind() fails with EADDRNOTAVAIL. No packet is sent.
-    virtual_services: [{ address: '192.0.2.10', port: 8080, real_servers: [{ address: '127.0.0.1', port: a!.port }] }],
-  });
-  const failed = d.events.find((e) => e.type === 'listen-failed');
-  assert.ok(failed && failed.type === 'listen-failed');
-  assert.equal(failed.code, 'EADDRNOTAVAIL');
-  assert.match(failed.message, /ip_nonlocal_bind/);
-  await waitFor(() => d.events.filter((e) => e.type === 'listen-failed').length >= 2, 3000, 'a retry');
-});
+test(
+  'a VIP not on this host is reported and retried, not a crash',
+  {
+    skip: nonlocalBind ? 'net.ipv4.ip_nonlocal_bind=1 here, so binding a foreign address succeeds' : false,
+  },
+  async (t) => {
+    const [a] = await backends(t, ['A']);
+    const d = await startDirector(t, {
+      // 192.0.2.0/24 is TEST-NET-1: never assigned here, so bind() fails with EADDRNOTAVAIL. No packet is sent.
+      virtual_services: [
+        { address: '192.0.2.10', port: 8080, real_servers: [{ address: '127.0.0.1', port: a!.port }] },
+      ],
+    });
+    const failed = d.events.find((e) => e.type === 'listen-failed');
+    assert.ok(failed && failed.type === 'listen-failed');
+    assert.equal(failed.code, 'EADDRNOTAVAIL');
+    assert.match(failed.message, /ip_nonlocal_bind/);
+    await waitFor(() => d.events.filter((e) => e.type === 'listen-failed').length >= 2, 3000, 'a retry');
+  },
+);

@@ -14,7 +14,9 @@ test('100 MB echoed through the proxy arrives intact both ways (sha256 compared)
   t.after(() => echo.close());
   const port = await unusedPort();
   const d = await startDirector(t, {
-    virtual_services: [{ address: '127.0.0.1', port, real_servers: [{ address: '127.0.0.1', port: echo.port }] }],
+    virtual_services: [
+      { address: '127.0.0.1', port, real_servers: [{ address: '127.0.0.1', port: echo.port }] },
+    ],
   });
   const total = 100 * MB;
   const block = randomBytes(MB);
@@ -58,7 +60,9 @@ test('half-close: the client finishes sending, then still receives the whole ans
   t.after(() => server.close());
   const port = await unusedPort();
   await startDirector(t, {
-    virtual_services: [{ address: '127.0.0.1', port, real_servers: [{ address: '127.0.0.1', port: server.port }] }],
+    virtual_services: [
+      { address: '127.0.0.1', port, real_servers: [{ address: '127.0.0.1', port: server.port }] },
+    ],
   });
   const payload = randomBytes(3 * MB);
   const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
@@ -68,7 +72,10 @@ test('half-close: the client finishes sending, then still receives the whole ans
   await once(socket, 'end');
   const reply = Buffer.concat(chunks);
   const nl = reply.indexOf(10);
-  assert.equal(reply.subarray(0, nl).toString(), `${payload.length} ${createHash('sha256').update(payload).digest('hex')}`);
+  assert.equal(
+    reply.subarray(0, nl).toString(),
+    `${payload.length} ${createHash('sha256').update(payload).digest('hex')}`,
+  );
   assert.equal(reply.length - nl - 1, 8 * MB);
   assert.ok(reply.subarray(nl + 1).every((b) => b === 7));
   socket.destroy();
@@ -81,7 +88,9 @@ test('a reset from the real server reaches the client as a reset', async (t) => 
   t.after(() => server.close());
   const port = await unusedPort();
   const d = await startDirector(t, {
-    virtual_services: [{ address: '127.0.0.1', port, real_servers: [{ address: '127.0.0.1', port: server.port }] }],
+    virtual_services: [
+      { address: '127.0.0.1', port, real_servers: [{ address: '127.0.0.1', port: server.port }] },
+    ],
   });
   const socket = connect({ host: '127.0.0.1', port });
   await once(socket, 'connect');

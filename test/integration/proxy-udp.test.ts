@@ -62,7 +62,10 @@ test('UDP echo: many clients, each a session on one server, replies come from th
 test('UDP sessions expire after the udp timeout, and the client is scheduled afresh', async (t) => {
   const backends = await udpBackends(t, ['A', 'B']);
   const port = await unusedUdpPort();
-  const d = await startDirector(t, { timeouts: { udp: '300ms' }, virtual_services: [service(port, backends)] });
+  const d = await startDirector(t, {
+    timeouts: { udp: '300ms' },
+    virtual_services: [service(port, backends)],
+  });
   const [c] = await clients(t, 1, port);
   assert.equal((await c!.ask('1')).text, 'A:1');
   assert.equal((await c!.ask('2')).text, 'A:2');
@@ -78,20 +81,31 @@ test("a removed real server's UDP sessions expire at once; clients move on the n
   const d = await startDirector(t, input);
   const cs = await clients(t, 4, port);
   const before = await Promise.all(cs.map((c) => c.ask('x')));
-  assert.deepEqual(before.map((r) => r.text), ['A:x', 'B:x', 'A:x', 'B:x']);
+  assert.deepEqual(
+    before.map((r) => r.text),
+    ['A:x', 'B:x', 'A:x', 'B:x'],
+  );
   await d.director.reload(validateConfig({ virtual_services: [service(port, [backends[1]!])] }));
   assert.equal(d.engine.liveConnections, 2, 'A sessions gone at once');
   const after = await Promise.all(cs.map((c) => c.ask('y')));
-  assert.deepEqual(after.map((r) => r.text), ['B:y', 'B:y', 'B:y', 'B:y']);
+  assert.deepEqual(
+    after.map((r) => r.text),
+    ['B:y', 'B:y', 'B:y', 'B:y'],
+  );
 });
 
 test('with expire_nodest_conn off, a removed server keeps its sessions until they idle out', async (t) => {
   const backends = await udpBackends(t, ['A', 'B']);
   const port = await unusedUdpPort();
-  const d = await startDirector(t, { expire_nodest_conn: false, virtual_services: [service(port, backends)] });
+  const d = await startDirector(t, {
+    expire_nodest_conn: false,
+    virtual_services: [service(port, backends)],
+  });
   const [c] = await clients(t, 1, port);
   assert.equal((await c!.ask('1')).text, 'A:1');
-  await d.director.reload(validateConfig({ expire_nodest_conn: false, virtual_services: [service(port, [backends[1]!])] }));
+  await d.director.reload(
+    validateConfig({ expire_nodest_conn: false, virtual_services: [service(port, [backends[1]!])] }),
+  );
   assert.equal((await c!.ask('2')).text, 'A:2');
 });
 

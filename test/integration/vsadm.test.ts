@@ -27,7 +27,10 @@ async function setup(t: TestContext) {
   const api = await startApi({ director: d.director, control: { socket } });
   t.after(() => api.close());
   const vsadm = async (args: string[], stdin = ''): Promise<Result> => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, VSD_SOCKET: socket }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, VSD_SOCKET: socket },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -63,12 +66,18 @@ test('add a service and real servers with ipvsadm options, list them in ipvsadm 
   assert.match(lines[3] ?? '', new RegExp(`^TCP  127\\.0\\.0\\.1:${port} wrr\\s*$`));
   // Real servers are sorted by address and port, as ipvsadm sorts them.
   const [first, second] = [a, b].sort((x, y) => x.port - y.port);
-  const row = (s: { port: number }) => new RegExp(`^ {2}-> 127\\.0\\.0\\.1:${s.port} +Masq +${s === a ? '2 +1' : '1 +0'} +0\\s*$`);
+  const row = (s: { port: number }) =>
+    new RegExp(`^ {2}-> 127\\.0\\.0\\.1:${s.port} +Masq +${s === a ? '2 +1' : '1 +0'} +0\\s*$`);
   assert.match(lines[4] ?? '', row(first!));
   assert.match(lines[5] ?? '', row(second!));
 
   const conns = await vsadm(['-Lnc']);
-  assert.match(conns.stdout, new RegExp(`TCP +\\d\\d:\\d\\d +ESTABLISHED +127\\.0\\.0\\.1:${held.localPort} +127\\.0\\.0\\.1:${port} +127\\.0\\.0\\.1:${a.port}`));
+  assert.match(
+    conns.stdout,
+    new RegExp(
+      `TCP +\\d\\d:\\d\\d +ESTABLISHED +127\\.0\\.0\\.1:${held.localPort} +127\\.0\\.0\\.1:${port} +127\\.0\\.0\\.1:${a.port}`,
+    ),
+  );
   const stats = await vsadm(['-Ln', '--stats']);
   assert.match(stats.stdout, /Conns +InPkts +OutPkts +InBytes +OutBytes/);
   assert.match(stats.stdout, new RegExp(`TCP  127\\.0\\.0\\.1:${port} +4 `));
@@ -79,14 +88,29 @@ test('add a service and real servers with ipvsadm options, list them in ipvsadm 
 test('save, clear and restore reproduce the state; --set changes timeouts', async (t) => {
   const { vsadm, d } = await setup(t);
   const [p1, p2] = [await unusedPort(), await unusedPort()];
-  await vsadm(['-A', '-t', `127.0.0.1:${p1}`, '-s', 'sh', '-b', 'sh-port', '-p', '600', '-M', '255.255.255.0']);
+  await vsadm([
+    '-A',
+    '-t',
+    `127.0.0.1:${p1}`,
+    '-s',
+    'sh',
+    '-b',
+    'sh-port',
+    '-p',
+    '600',
+    '-M',
+    '255.255.255.0',
+  ]);
   await vsadm(['-a', '-t', `127.0.0.1:${p1}`, '-r', '127.0.0.1:81', '-m', '-w', '3']);
   await vsadm(['-A', '-u', `127.0.0.1:${p2}`, '-s', 'rr', '-o']);
   await vsadm(['-a', '-u', `127.0.0.1:${p2}`, '-r', '127.0.0.1:5353', '-m']);
   const saved = await vsadm(['-S', '-n']);
   assert.equal(saved.code, 0);
   // ipvsadm -S order: scheduler, persistence and mask, -o, then flags; thresholds are not saved.
-  assert.match(saved.stdout, new RegExp(`^-A -t 127\\.0\\.0\\.1:${p1} -s sh -p 600 -M 255\\.255\\.255\\.0 -b sh-port$`, 'm'));
+  assert.match(
+    saved.stdout,
+    new RegExp(`^-A -t 127\\.0\\.0\\.1:${p1} -s sh -p 600 -M 255\\.255\\.255\\.0 -b sh-port$`, 'm'),
+  );
   assert.match(saved.stdout, new RegExp(`^-a -t 127\\.0\\.0\\.1:${p1} -r 127\\.0\\.0\\.1:81 -m -w 3$`, 'm'));
   const before = d.director.config;
   assert.equal((await vsadm(['-C'])).code, 0);
@@ -96,7 +120,25 @@ test('save, clear and restore reproduce the state; --set changes timeouts', asyn
   assert.equal((await vsadm(['-S', '-n'])).stdout, saved.stdout);
   assert.deepEqual(d.director.config?.virtual_services, before?.virtual_services);
 
-  assert.equal((await vsadm(['-e', '-t', `127.0.0.1:${p1}`, '-r', '127.0.0.1:81', '-m', '-w', '3', '-x', '100', '-y', '50'])).code, 0);
+  assert.equal(
+    (
+      await vsadm([
+        '-e',
+        '-t',
+        `127.0.0.1:${p1}`,
+        '-r',
+        '127.0.0.1:81',
+        '-m',
+        '-w',
+        '3',
+        '-x',
+        '100',
+        '-y',
+        '50',
+      ])
+    ).code,
+    0,
+  );
   assert.match((await vsadm(['-Ln', '--thresholds'])).stdout, /-> 127\.0\.0\.1:81 +100 +50 +0 +0/);
   assert.equal((await vsadm(['--set', '100', '30', '0'])).code, 0);
   assert.equal((await vsadm(['-L', '--timeout'])).stdout, 'Timeout (tcp tcpfin udp): 100 30 300\n');
@@ -126,7 +168,10 @@ test("errors speak ipvsadm's words with its exit codes, and change nothing", asy
   }
   assert.equal(d.director.config, before);
   // A restore with a bad line applies nothing and names the line.
-  const r = await vsadm(['-R'], `-A -t 127.0.0.1:${port + 1}\n-a -t 127.0.0.1:${port + 1} -r 127.0.0.1:99999\n`);
+  const r = await vsadm(
+    ['-R'],
+    `-A -t 127.0.0.1:${port + 1}\n-a -t 127.0.0.1:${port + 1} -r 127.0.0.1:99999\n`,
+  );
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /line 2/);
   assert.equal(d.director.config, before);
@@ -135,7 +180,9 @@ test("errors speak ipvsadm's words with its exit codes, and change nothing", asy
 test('no daemon behind the socket: a clear error, exit 2', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'vsadm-none-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [bin, '--socket', join(dir, 'nothing.sock'), '-Ln'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, '--socket', join(dir, 'nothing.sock'), '-Ln'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const [code] = (await once(child, 'exit')) as [number];

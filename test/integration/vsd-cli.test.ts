@@ -20,7 +20,12 @@ interface Run {
 
 function run(t: TestContext, args: string[]): Run {
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const r: Run = { child, stdout: '', stderr: '', exit: once(child, 'exit').then(([code]) => code as number | null) };
+  const r: Run = {
+    child,
+    stdout: '',
+    stderr: '',
+    exit: once(child, 'exit').then(([code]) => code as number | null),
+  };
   child.stdout?.setEncoding('utf8').on('data', (c: string) => (r.stdout += c));
   child.stderr?.setEncoding('utf8').on('data', (c: string) => (r.stderr += c));
   t.after(() => {
@@ -34,7 +39,10 @@ async function tempConfig(t: TestContext, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'vsd-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'vsd.yaml');
-  await writeFile(file, text.includes('control:') ? text : `control: { socket: ${join(dir, 'vsd.sock')} }\n${text}`);
+  await writeFile(
+    file,
+    text.includes('control:') ? text : `control: { socket: ${join(dir, 'vsd.sock')} }\n${text}`,
+  );
   return file;
 }
 
@@ -74,10 +82,16 @@ test('check: missing file, broken YAML, unknown command and missing --config hav
 });
 
 test('start: a config no engine can carry out is refused with VSD_ERR_ENGINE_UNSUPPORTED', async (t) => {
-  const file = await tempConfig(t, 'virtual_services:\n  - { address: 127.0.0.1, port: 8080, forwarding: dr }\n');
+  const file = await tempConfig(
+    t,
+    'virtual_services:\n  - { address: 127.0.0.1, port: 8080, forwarding: dr }\n',
+  );
   const r = run(t, ['start', '--config', file]);
   assert.equal(await r.exit, 1);
-  assert.match(r.stderr, /VSD_ERR_ENGINE_UNSUPPORTED: .*virtual_services\[0\]\.forwarding: "dr" needs an engine/);
+  assert.match(
+    r.stderr,
+    /VSD_ERR_ENGINE_UNSUPPORTED: .*virtual_services\[0\]\.forwarding: "dr" needs an engine/,
+  );
 });
 
 test('start: serves traffic, logs JSON, reloads on SIGHUP, SIGTERM stops it gracefully with exit 0', async (t) => {
@@ -91,7 +105,10 @@ test('start: serves traffic, logs JSON, reloads on SIGHUP, SIGTERM stops it grac
   const r = run(t, ['start', '--config', file]);
   await waitFor(() => r.stdout.includes('vsd running'), 10_000, 'vsd to start');
   assert.equal(await askName('127.0.0.1', port), 'one');
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: number });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; level: number });
   assert.ok(lines.some((l) => l.msg === 'listening'));
 
   const control = `control: { socket: ${join(dirname(file), 'vsd.sock')} }\n`;
@@ -124,7 +141,10 @@ test('demo: starts backends and a director that answers with their names', async
     names.add((await res.text()).trim());
   }
   assert.deepEqual([...names].sort(), ['alpha', 'beta', 'gamma']);
-  const services = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/services`)).json()) as { name: string; stats: { connections: number } }[];
+  const services = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/services`)).json()) as {
+    name: string;
+    stats: { connections: number };
+  }[];
   assert.equal(services[0]?.name, 'demo-web');
   assert.equal(services[0]?.stats.connections, 6);
   r.child.kill('SIGINT');

@@ -41,7 +41,9 @@ function allowed(from: string, target: string): boolean {
 
 test('imports under src/ follow the layering in ARCHITECTURE.md', async () => {
   const entries = await readdir(src, { withFileTypes: true, recursive: true });
-  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name));
+  const files = entries
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath, e.name));
   assert.ok(files.length > 10, 'expected source files');
   const violations: string[] = [];
   let edges = 0;

@@ -26,23 +26,40 @@ function persistenceBody(settings: ServiceSettings) {
 }
 
 function serviceBody(settings: ServiceSettings) {
-  return { scheduler: settings.scheduler, scheduler_flags: settings.flags, persistence: persistenceBody(settings), ops: settings.ops };
+  return {
+    scheduler: settings.scheduler,
+    scheduler_flags: settings.flags,
+    persistence: persistenceBody(settings),
+    ops: settings.ops,
+  };
 }
 
 function serverBody(server: RealServerSettings) {
-  return { weight: server.weight, upper_threshold: server.upperThreshold, lower_threshold: server.lowerThreshold };
+  return {
+    weight: server.weight,
+    upper_threshold: server.upperThreshold,
+    lower_threshold: server.lowerThreshold,
+  };
 }
 
 /** ipvsadm's words for what went wrong, from the daemon's coded error. */
 function apiFailure(body: unknown, onNotFound: string, onExists: string): Outcome {
   const e = (body as { error?: { code?: string; message?: string; details?: string[] } }).error;
-  if (e?.code === 'VSD_ERR_NOT_FOUND') return fail(/real server/.test(e.message ?? '') ? 'No such destination' : onNotFound);
+  if (e?.code === 'VSD_ERR_NOT_FOUND')
+    return fail(/real server/.test(e.message ?? '') ? 'No such destination' : onNotFound);
   if (e?.code === 'VSD_ERR_EXISTS') return fail(onExists);
   const details = e?.details && e.details.length > 1 ? `\n  ${e.details.join('\n  ')}` : '';
   return fail(`vsadm: ${e?.code ?? 'VSD_ERR_API'}: ${e?.message ?? 'request failed'}${details}`);
 }
 
-async function call(target: ApiTarget, method: string, path: string, body: unknown, notFound: string, exists: string): Promise<Outcome> {
+async function call(
+  target: ApiTarget,
+  method: string,
+  path: string,
+  body: unknown,
+  notFound: string,
+  exists: string,
+): Promise<Outcome> {
   const r = await apiRequest(target, method, path, body);
   return r.status >= 200 && r.status < 300 ? ok() : apiFailure(r.body, notFound, exists);
 }
@@ -66,28 +83,73 @@ export async function execute(target: ApiTarget, command: VsadmCommand, program 
       return call(target, 'POST', '/api/v1/services', body, 'No such service', 'Service already exists');
     }
     case 'edit-service':
-      return call(target, 'PATCH', svcPath(command.service), serviceBody(command.settings), 'No such service', 'Service already exists');
+      return call(
+        target,
+        'PATCH',
+        svcPath(command.service),
+        serviceBody(command.settings),
+        'No such service',
+        'Service already exists',
+      );
     case 'delete-service':
-      return call(target, 'DELETE', svcPath(command.service), undefined, 'No such service', 'Service already exists');
+      return call(
+        target,
+        'DELETE',
+        svcPath(command.service),
+        undefined,
+        'No such service',
+        'Service already exists',
+      );
     case 'clear': {
       const config = await getJson<Record<string, unknown>>(target, '/api/v1/config');
-      return call(target, 'PUT', '/api/v1/config', { ...config, virtual_services: [] }, 'No such service', 'Service already exists');
+      return call(
+        target,
+        'PUT',
+        '/api/v1/config',
+        { ...config, virtual_services: [] },
+        'No such service',
+        'Service already exists',
+      );
     }
     case 'add-server':
     case 'edit-server': {
       const { service, server } = command;
       // vsd's forwarding is a property of the service; ipvsadm's per-server method must fit it.
       // -g is ipvsadm's default, so it is taken as "the service's method"; -i (tunnel) cannot be.
-      if (server.forward === 'Tunnel') return fail('vsadm: IP tunnelling (-i) is not supported by vsd yet; use -m', 2);
+      if (server.forward === 'Tunnel')
+        return fail('vsadm: IP tunnelling (-i) is not supported by vsd yet; use -m', 2);
       const path = `${svcPath(service)}/real-servers`;
       if (command.kind === 'add-server')
-        return call(target, 'POST', path, { address: server.address, port: server.port, ...serverBody(server) }, 'Service not defined', 'Destination already exists');
-      return call(target, 'PATCH', `${path}/${server.address}/${server.port}`, serverBody(server), 'Service not defined', 'Destination already exists');
+        return call(
+          target,
+          'POST',
+          path,
+          { address: server.address, port: server.port, ...serverBody(server) },
+          'Service not defined',
+          'Destination already exists',
+        );
+      return call(
+        target,
+        'PATCH',
+        `${path}/${server.address}/${server.port}`,
+        serverBody(server),
+        'Service not defined',
+        'Destination already exists',
+      );
     }
     case 'delete-server':
-      return call(target, 'DELETE', `${svcPath(command.service)}/real-servers/${command.server.address}/${command.server.port}`, undefined, 'Service not defined', 'No such destination');
+      return call(
+        target,
+        'DELETE',
+        `${svcPath(command.service)}/real-servers/${command.server.address}/${command.server.port}`,
+        undefined,
+        'Service not defined',
+        'No such destination',
+      );
     case 'zero': {
-      const q = command.service ? `?service=${encodeURIComponent(`${command.service.protocol} ${formatEndpoint(command.service.address, command.service.port)}`)}` : '';
+      const q = command.service
+        ? `?service=${encodeURIComponent(`${command.service.protocol} ${formatEndpoint(command.service.address, command.service.port)}`)}`
+        : '';
       return call(target, 'POST', `/api/v1/zero${q}`, undefined, 'No such service', 'No such service');
     }
     case 'set-timeouts': {

@@ -24,13 +24,20 @@ export function headerLine(header = DEFAULT_HEADER): string {
 }
 
 export function findService(snapshot: VsadmSnapshot, key: ServiceKey): ServiceView | undefined {
-  return snapshot.services.find((s) => s.protocol === key.protocol && s.address === key.address && s.port === key.port);
+  return snapshot.services.find(
+    (s) => s.protocol === key.protocol && s.address === key.address && s.port === key.port,
+  );
 }
 
 /** Every line ends in "\n"; "" when there is nothing to print (no daemon, or a missing service). */
 export function formatList(snapshot: VsadmSnapshot, options: FormatOptions = {}): string {
   const numeric = options.numeric ?? false;
-  const rows: RowOptions = { layout: layoutOf(options), numeric, exact: options.exact ?? false, names: options.names };
+  const rows: RowOptions = {
+    layout: layoutOf(options),
+    numeric,
+    exact: options.exact ?? false,
+    names: options.names,
+  };
   const sort = options.sort ?? true;
   let lines: string[];
   if (options.connection) {
@@ -54,11 +61,19 @@ export function formatList(snapshot: VsadmSnapshot, options: FormatOptions = {})
 }
 
 function serviceBlock(s: ServiceView, rows: RowOptions, sort: boolean): string[] {
-  return [serviceLine(s, rows), ...sortedRealServers(s.realServers, sort).map((r) => realServerLine(s, r, rows))];
+  return [
+    serviceLine(s, rows),
+    ...sortedRealServers(s.realServers, sort).map((r) => realServerLine(s, r, rows)),
+  ];
 }
 
 /** `-c`: unsorted, widths are minimums (long names push later columns right). */
-function connectionLines(connections: readonly ConnectionView[], persistentConn: boolean, numeric: boolean, names: NameLookup | undefined): string[] {
+function connectionLines(
+  connections: readonly ConnectionView[],
+  persistentConn: boolean,
+  numeric: boolean,
+  names: NameLookup | undefined,
+): string[] {
   const title = persistentConn
     ? `pro expire ${left('state', 11)} ${left('source', 18)} ${left('virtual', 18)} ${left('destination', 18)} ${left('pe name', 16)} pe_data`
     : `pro expire ${left('state', 11)} ${left('source', 18)} ${left('virtual', 18)} destination`;
@@ -69,7 +84,8 @@ function connectionLines(connections: readonly ConnectionView[], persistentConn:
       // Persistence templates are protocol "IP" in /proc/net/ip_vs_conn, so their ports get no names.
       const protocol = c.persistent ? undefined : c.protocol;
       const name = c.persistent ? 'IP' : c.protocol.toUpperCase();
-      const end = (e: { address: string; port: number }) => endpointText(e.address, e.port, protocol, numeric, names);
+      const end = (e: { address: string; port: number }) =>
+        endpointText(e.address, e.port, protocol, numeric, names);
       const seconds = uint(Math.floor(c.expiresInSeconds));
       const expire = `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
       return `${left(name, 3)} ${left(expire, 6)} ${left(c.state, 11)} ${left(end(c.client), 18)} ${left(end(c.virtual), 18)} ${end(c.real)}`;
@@ -84,7 +100,11 @@ export interface ListOutput {
 }
 
 /** The whole result of a list command, including ipvsadm's failure for a service that does not exist. */
-export function listOutput(snapshot: VsadmSnapshot, options: ListOptions, extras: FormatExtras = {}): ListOutput {
+export function listOutput(
+  snapshot: VsadmSnapshot,
+  options: ListOptions,
+  extras: FormatExtras = {},
+): ListOutput {
   if (!options.connection && options.service && !findService(snapshot, options.service))
     return { stdout: '', stderr: 'No such service\n', exitCode: 1 };
   return { stdout: formatList(snapshot, { ...options, ...extras }), stderr: '', exitCode: 0 };

@@ -15,7 +15,10 @@ export interface VsadmIo {
 }
 
 /** Takes vsd's own options out of argv; the rest is ipvsadm's. */
-function splitTarget(argv: readonly string[], env: VsadmIo['env']): { target: ApiTarget; rest: string[] } | string {
+function splitTarget(
+  argv: readonly string[],
+  env: VsadmIo['env'],
+): { target: ApiTarget; rest: string[] } | string {
   const rest: string[] = [];
   let socket = env.VSD_SOCKET;
   let url = env.VSD_URL;
@@ -41,7 +44,11 @@ async function run(target: ApiTarget, argv: string[], io: VsadmIo): Promise<Outc
   if (parsed.command.kind !== 'restore') return execute(target, parsed.command);
   const restored = parseRestoreInput(await io.readStdin());
   if (!restored.ok)
-    return { stdout: '', stderr: `${restored.message}\nline ${restored.line}: ${restored.source}\n`, exitCode: restored.exitCode };
+    return {
+      stdout: '',
+      stderr: `${restored.message}\nline ${restored.line}: ${restored.source}\n`,
+      exitCode: restored.exitCode,
+    };
   // Like ipvsadm: each line in order; failures are printed and the next line still runs.
   let last: Outcome = { stdout: '', stderr: '', exitCode: 0 };
   let stdout = '';

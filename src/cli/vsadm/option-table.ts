@@ -70,14 +70,25 @@ export interface OptionSpec {
   id: string;
 }
 
-const cmd = (long: string, short: string | undefined, command: NonNullable<OptionSpec['command']>, arg: ArgKind = 'none'): OptionSpec => ({
+const cmd = (
+  long: string,
+  short: string | undefined,
+  command: NonNullable<OptionSpec['command']>,
+  arg: ArgKind = 'none',
+): OptionSpec => ({
   long,
   ...(short === undefined ? {} : { short }),
   arg,
   command,
   id: long,
 });
-const opt = (long: string, short: string | undefined, name: OptName | undefined, arg: ArgKind, id = long): OptionSpec => ({
+const opt = (
+  long: string,
+  short: string | undefined,
+  name: OptName | undefined,
+  arg: ArgKind,
+  id = long,
+): OptionSpec => ({
   long,
   ...(short === undefined ? {} : { short }),
   arg,
@@ -156,7 +167,17 @@ const rules = (req: OptName[], one: OptName[], optional: OptName[]): Partial<Rec
   ]);
 
 const SERVICE_OPTS: OptName[] = ['scheduler', 'persistent', 'netmask', 'ops', 'pe', 'sched-flags'];
-const SERVER_OPTS: OptName[] = ['forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'];
+const SERVER_OPTS: OptName[] = [
+  'forwarding-method',
+  'weight',
+  'u-threshold',
+  'l-threshold',
+  'tun-type',
+  'tun-port',
+  'tun-nocsum',
+  'tun-csum',
+  'tun-remcsum',
+];
 
 /** options.md §5: anything not listed for a command is illegal with it. */
 export const COMMAND_RULES: Record<CommandName, Partial<Record<OptName, Rule>>> = {
@@ -173,7 +194,11 @@ export const COMMAND_RULES: Record<CommandName, Partial<Record<OptName, Rule>>> 
   'edit-server': rules(['service-address', 'real-server'], [], SERVER_OPTS),
   'delete-server': rules(['service-address', 'real-server'], [], []),
   set: {},
-  'start-daemon': rules([], [], ['mcast-interface', 'syncid', 'mcast-group', 'mcast-port', 'mcast-ttl', 'sync-maxlen']),
+  'start-daemon': rules(
+    [],
+    [],
+    ['mcast-interface', 'syncid', 'mcast-group', 'mcast-port', 'mcast-ttl', 'sync-maxlen'],
+  ),
   'stop-daemon': rules([], [], ['syncid']),
   restore: {},
   save: rules([], [], ['numeric']),

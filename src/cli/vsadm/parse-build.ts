@@ -5,7 +5,11 @@ import type { ServiceKey, ServiceSettings, VsadmCommand } from './types.ts';
 
 /** checkVsdSupport has already refused fwmark and SCTP services, so protocol is tcp or udp here. */
 function serviceKey(line: Line): ServiceKey {
-  return { protocol: line.svc.protocol === 'udp' ? 'udp' : 'tcp', address: line.svc.address, port: line.svc.port };
+  return {
+    protocol: line.svc.protocol === 'udp' ? 'udp' : 'tcp',
+    address: line.svc.address,
+    port: line.svc.port,
+  };
 }
 
 function flagNames(scheduler: string, bits: number): SchedulerFlag[] {
@@ -54,7 +58,11 @@ export function buildCommand(line: Line): VsadmCommand {
     case 'edit-server':
       return { kind: 'edit-server', service: serviceKey(line), server };
     case 'delete-server':
-      return { kind: 'delete-server', service: serviceKey(line), server: { address: dest.address, port: dest.port } };
+      return {
+        kind: 'delete-server',
+        service: serviceKey(line),
+        server: { address: dest.address, port: dest.port },
+      };
     case 'zero':
       return seen.has('service-address') ? { kind: 'zero', service: serviceKey(line) } : { kind: 'zero' };
     case 'set': {

@@ -26,7 +26,8 @@ export function parseSchedFlags(line: Line): void {
   for (const name of names) {
     const flag = FLAG_BITS[name];
     if (!flag) throw new Fail(`invalid scheduler flag \`${name}'`);
-    if (flag.scheduler !== undefined && flag.scheduler !== scheduler) throw new Fail(`incompatible scheduler flag \`${name}'`);
+    if (flag.scheduler !== undefined && flag.scheduler !== scheduler)
+      throw new Fail(`incompatible scheduler flag \`${name}'`);
     bits |= flag.bit;
   }
   line.svc.flagBits = bits;
@@ -37,7 +38,12 @@ export function checkCommandOptions(line: Line): void {
   checkTable(line.seen, COMMAND_RULES[line.command], `'${line.command}' command`, OPT_NAMES);
 }
 
-function checkTable(seen: ReadonlySet<OptName>, rules: Partial<Record<OptName, string>>, what: string, order: readonly OptName[]): void {
+function checkTable(
+  seen: ReadonlySet<OptName>,
+  rules: Partial<Record<OptName, string>>,
+  what: string,
+  order: readonly OptName[],
+): void {
   let exclusive: OptName | undefined;
   for (const name of order) {
     const rule = rules[name];
@@ -47,7 +53,8 @@ function checkTable(seen: ReadonlySet<OptName>, rules: Partial<Record<OptName, s
     }
     if (rule === undefined) throw new Fail(`Illegal '${name}' option with the ${what}`);
     if (rule !== 'one') continue;
-    if (exclusive !== undefined) throw new Fail(`The option '${name}' conflicts with the '${exclusive}' option in the ${what}`);
+    if (exclusive !== undefined)
+      throw new Fail(`The option '${name}' conflicts with the '${exclusive}' option in the ${what}`);
     exclusive = name;
   }
 }
@@ -56,8 +63,10 @@ function checkTable(seen: ReadonlySet<OptName>, rules: Partial<Record<OptName, s
 export function checkCommandRules(line: Line): void {
   const { command, svc, dest, seen } = line;
   if (command === 'add-service' || command === 'edit-service') {
-    if (!svc.fwmark && svc.port === 0 && !svc.persistent) throw new Fail('Zero port specified for non-persistent service');
-    if (svc.ops && !svc.fwmark && svc.protocol !== 'udp') throw new Fail('One-Packet Scheduling is only for UDP virtual services');
+    if (!svc.fwmark && svc.port === 0 && !svc.persistent)
+      throw new Fail('Zero port specified for non-persistent service');
+    if (svc.ops && !svc.fwmark && svc.protocol !== 'udp')
+      throw new Fail('One-Packet Scheduling is only for UDP virtual services');
     if (svc.scheduler === '') svc.scheduler = 'wlc';
   }
   if (command === 'add-server' || command === 'edit-server') {
@@ -71,7 +80,10 @@ export function checkCommandRules(line: Line): void {
   }
   if (command === 'list') {
     const any = (...names: OptName[]) => names.some((n) => seen.has(n));
-    if ((any('connection', 'timeout', 'daemon') && any('stats', 'rate', 'thresholds')) || (any('timeout', 'daemon') && any('persistent-conn')))
+    if (
+      (any('connection', 'timeout', 'daemon') && any('stats', 'rate', 'thresholds')) ||
+      (any('timeout', 'daemon') && any('persistent-conn'))
+    )
       throw new Fail('options conflicts in the list command');
   }
 }
@@ -80,16 +92,25 @@ export function checkCommandRules(line: Line): void {
 export function checkVsdSupport(line: Line): void {
   const { command, svc, dest, seen } = line;
   if (command === 'start-daemon' || command === 'stop-daemon')
-    throw new Fail('connection sync daemons are not supported by vsd (it replicates state its own way, see docs/vsadm.md)');
-  if (svc.fwmark) throw new Fail(`fwmark services (-f ${svc.fwmark}) are not supported by vsd: use -t or -u, and a shared persistence group in the config`);
+    throw new Fail(
+      'connection sync daemons are not supported by vsd (it replicates state its own way, see docs/vsadm.md)',
+    );
+  if (svc.fwmark)
+    throw new Fail(
+      `fwmark services (-f ${svc.fwmark}) are not supported by vsd: use -t or -u, and a shared persistence group in the config`,
+    );
   if (svc.protocol === 'sctp') throw new Fail('SCTP services are not supported by vsd: use -t or -u');
   if (seen.has('pe')) throw new Fail(`persistence engine \`${svc.pe}' is not supported by vsd (--pe)`);
-  if (dest.tunType !== 'ipip') throw new Fail(`tunnel type \`${dest.tunType}' is not supported by vsd (only ipip)`);
+  if (dest.tunType !== 'ipip')
+    throw new Fail(`tunnel type \`${dest.tunType}' is not supported by vsd (only ipip)`);
   if (command === 'add-service' || command === 'edit-service') {
     const scheduler = svc.scheduler;
     if (svc.flagBits & 4 || (svc.flagBits && scheduler !== 'sh' && scheduler !== 'mh'))
-      throw new Fail(`scheduler flags -b ${svc.schedFlagsArg} mean nothing to vsd's ${scheduler} scheduler (only sh and mh take flags)`);
+      throw new Fail(
+        `scheduler flags -b ${svc.schedFlagsArg} mean nothing to vsd's ${scheduler} scheduler (only sh and mh take flags)`,
+      );
     // ipvsadm leaves the name to the kernel, which answers this (exit 255 as for any failed operation).
-    if (!(SCHEDULER_NAMES as readonly string[]).includes(scheduler)) throw new Fail('Scheduler or persistence engine not found', 255);
+    if (!(SCHEDULER_NAMES as readonly string[]).includes(scheduler))
+      throw new Fail('Scheduler or persistence engine not found', 255);
   }
 }

@@ -52,7 +52,10 @@ export function applyOption(line: Line, id: string, value: string | undefined): 
       return;
     case 'persistent':
       svc.persistent = true;
-      svc.timeout = value === undefined ? DEFAULT_PERSISTENT_TIMEOUT : number(v, 1, MAX_TIMEOUT, `invalid timeout value \`${v}' specified`);
+      svc.timeout =
+        value === undefined
+          ? DEFAULT_PERSISTENT_TIMEOUT
+          : number(v, 1, MAX_TIMEOUT, `invalid timeout value \`${v}' specified`);
       return;
     case 'netmask':
       if (svc.family !== 6) {

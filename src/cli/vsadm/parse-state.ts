@@ -72,7 +72,16 @@ export function newLine(command: CommandName): Line {
       schedFlagsArg: '',
       flagBits: 0,
     },
-    dest: { family: 0, address: '', port: 0, forward: 'Route', weight: 1, upper: 0, lower: 0, tunType: 'ipip' },
+    dest: {
+      family: 0,
+      address: '',
+      port: 0,
+      forward: 'Route',
+      weight: 1,
+      upper: 0,
+      lower: 0,
+      tunType: 'ipip',
+    },
     timeouts: [],
   };
 }

@@ -52,7 +52,11 @@ function parse(argv: readonly string[], program: string, restoring: boolean): Vs
   const line: Line = newLine(command);
   if (command === 'start-daemon' || command === 'stop-daemon') {
     if (first.value !== 'master' && first.value !== 'backup')
-      throw new Fail(command === 'start-daemon' ? 'illegal start-daemon parameter specified' : 'illegal start_daemon specified');
+      throw new Fail(
+        command === 'start-daemon'
+          ? 'illegal start-daemon parameter specified'
+          : 'illegal start_daemon specified',
+      );
   }
 
   for (let event = popt.next(); event.type !== 'end'; event = popt.next()) {

@@ -7,7 +7,11 @@ import { OPTIONS, type OptionSpec } from './option-table.ts';
 export type PoptEvent =
   | { type: 'option'; spec: OptionSpec; value: string | undefined; word: string }
   /** popt's own errors; `word` is the whole argv word, as poptBadOption() gives it. */
-  | { type: 'error'; problem: 'unknown option' | 'missing argument' | 'option does not take an argument'; word: string }
+  | {
+      type: 'error';
+      problem: 'unknown option' | 'missing argument' | 'option does not take an argument';
+      word: string;
+    }
   | { type: 'end' };
 
 const byLong = new Map<string, OptionSpec>();
@@ -73,7 +77,8 @@ export class Popt {
       return { type: 'option', spec, value: undefined, word };
     }
     // The rest of the bundle is the value; popt skips one '=' there ("-w=3").
-    if (rest !== '') return { type: 'option', spec, value: rest.startsWith('=') ? rest.slice(1) : rest, word };
+    if (rest !== '')
+      return { type: 'option', spec, value: rest.startsWith('=') ? rest.slice(1) : rest, word };
     return this.#valueFromNextWord(spec, word);
   }
 
@@ -83,7 +88,8 @@ export class Popt {
       if (spec.arg === 'optional') return { type: 'option', spec, value: undefined, word };
       return { type: 'error', problem: 'missing argument', word };
     }
-    if (spec.arg === 'optional' && candidate.startsWith('-')) return { type: 'option', spec, value: undefined, word };
+    if (spec.arg === 'optional' && candidate.startsWith('-'))
+      return { type: 'option', spec, value: undefined, word };
     this.#next++;
     return { type: 'option', spec, value: candidate, word };
   }

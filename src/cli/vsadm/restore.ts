@@ -25,7 +25,14 @@ export function parseRestoreInput(text: string, program = 'vsadm'): RestoreResul
     if (words.length === 0 || words[0]?.startsWith('#')) continue;
     const result = parseVsadmArgs(words, { program, restoring: true });
     if (!result.ok) {
-      return { ok: false, line: index + 1, source: source.replace(/\r$/, ''), message: result.message, exitCode: result.exitCode, ...(result.usage ? { usage: true } : {}) };
+      return {
+        ok: false,
+        line: index + 1,
+        source: source.replace(/\r$/, ''),
+        message: result.message,
+        exitCode: result.exitCode,
+        ...(result.usage ? { usage: true } : {}),
+      };
     }
     steps.push({ line: index + 1, command: result.command });
   }

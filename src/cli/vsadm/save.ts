@@ -1,6 +1,14 @@
 // formatSave: what `ipvsadm -S [-n]` prints (FORMATS.md §7): always sorted, no header, names never
 // cut, -g for Route and Local, thresholds not saved, tunnels with their (ipip) type.
-import { endpointText, flagBits, nonDefaultMask, PROTOCOL_SWITCH, schedFlagsText, uint, type NameLookup } from './cells.ts';
+import {
+  endpointText,
+  flagBits,
+  nonDefaultMask,
+  PROTOCOL_SWITCH,
+  schedFlagsText,
+  uint,
+  type NameLookup,
+} from './cells.ts';
 import { sortedRealServers, sortedServices } from './sort.ts';
 import type { ServiceView, VsadmSnapshot } from './types.ts';
 

@@ -1,7 +1,19 @@
 // The service-table layouts of `-L` (FORMATS.md §2-§3): title lines, the service line and the real
 // server row for the default, --stats, --rate, --thresholds, --persistent-conn and --tun-info layouts.
 // Rows keep ipvsadm's trailing padding: scripts that compare output see the same bytes.
-import { endpointText, flagBits, isV6, largenum, left, nonDefaultMask, PROTOCOL_NAME, right, schedFlagsText, uint, type NameLookup } from './cells.ts';
+import {
+  endpointText,
+  flagBits,
+  isV6,
+  largenum,
+  left,
+  nonDefaultMask,
+  PROTOCOL_NAME,
+  right,
+  schedFlagsText,
+  uint,
+  type NameLookup,
+} from './cells.ts';
 import type { RealServerView, ServiceView } from './types.ts';
 
 export type Layout = 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'tun-info' | 'default';
@@ -14,7 +26,13 @@ export interface RowOptions {
 }
 
 /** The first of --stats, --rate, --thresholds, --persistent-conn, --tun-info wins (print_title's order). */
-export function layoutOf(o: { stats?: boolean; rate?: boolean; thresholds?: boolean; persistentConn?: boolean; tunInfo?: boolean }): Layout {
+export function layoutOf(o: {
+  stats?: boolean;
+  rate?: boolean;
+  thresholds?: boolean;
+  persistentConn?: boolean;
+  tunInfo?: boolean;
+}): Layout {
   if (o.stats) return 'stats';
   if (o.rate) return 'rate';
   if (o.thresholds) return 'thresholds';
@@ -34,13 +52,25 @@ export function titleLines(layout: Layout): string[] {
     case 'rate':
       return [left(FIRST, 33) + cells(['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS']), SECOND];
     case 'thresholds':
-      return [`${left(FIRST, 33)} ${left('Uthreshold', 10)} ${left('Lthreshold', 10)} ${left('ActiveConn', 10)} ${left('InActConn', 10)}`, SECOND];
+      return [
+        `${left(FIRST, 33)} ${left('Uthreshold', 10)} ${left('Lthreshold', 10)} ${left('ActiveConn', 10)} ${left('InActConn', 10)}`,
+        SECOND,
+      ];
     case 'persistent-conn':
-      return [`${left(FIRST, 33)} ${left('Weight', 9)} ${left('PersistConn', 11)} ${left('ActiveConn', 10)} ${left('InActConn', 10)}`, SECOND];
+      return [
+        `${left(FIRST, 33)} ${left('Weight', 9)} ${left('PersistConn', 11)} ${left('ActiveConn', 10)} ${left('InActConn', 10)}`,
+        SECOND,
+      ];
     case 'tun-info':
-      return [`${FIRST} Scheduler Flags`, '  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn'];
+      return [
+        `${FIRST} Scheduler Flags`,
+        '  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn',
+      ];
     case 'default':
-      return [`${FIRST} Scheduler Flags`, '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn'];
+      return [
+        `${FIRST} Scheduler Flags`,
+        '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+      ];
   }
 }
 
@@ -56,9 +86,19 @@ export function serviceLine(s: ServiceView, o: RowOptions): string {
   const rates = s.rates;
   switch (o.layout) {
     case 'stats':
-      return left(name, 33) + [stats.conns, stats.inpkts, stats.outpkts, stats.inbytes, stats.outbytes].map((n) => largenum(n, o.exact)).join('');
+      return (
+        left(name, 33) +
+        [stats.conns, stats.inpkts, stats.outpkts, stats.inbytes, stats.outbytes]
+          .map((n) => largenum(n, o.exact))
+          .join('')
+      );
     case 'rate':
-      return left(name, 33) + [rates.cps, rates.inpps, rates.outpps, rates.inbps, rates.outbps].map((n) => largenum(n, o.exact)).join('');
+      return (
+        left(name, 33) +
+        [rates.cps, rates.inpps, rates.outpps, rates.inbps, rates.outbps]
+          .map((n) => largenum(n, o.exact))
+          .join('')
+      );
     default: {
       let line = `${name} ${s.scheduler}`;
       const flags = schedFlagsText(s.scheduler, flagBits(s.flags));
@@ -81,7 +121,9 @@ export function realServerLine(s: ServiceView, r: RealServerView, o: RowOptions)
   switch (o.layout) {
     case 'stats': {
       const t = r.stats;
-      return name + [t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes].map((n) => largenum(n, o.exact)).join('');
+      return (
+        name + [t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes].map((n) => largenum(n, o.exact)).join('')
+      );
     }
     case 'rate': {
       // Packet rates are plain %8llu, never scaled and untouched by --exact; byte rates are largenum.

@@ -46,7 +46,13 @@ function serviceView(s: ApiService, templates: readonly Template[]): ServiceView
     ...(s.persistence ? { persistent: { timeout: s.persistence.timeout_s, netmask: netmaskText(s) } } : {}),
     ops: s.ops,
     // The proxy engine moves bytes, not packets: packet columns are 0.
-    stats: { conns: s.stats.connections, inpkts: 0, outpkts: 0, inbytes: s.stats.bytesIn, outbytes: s.stats.bytesOut },
+    stats: {
+      conns: s.stats.connections,
+      inpkts: 0,
+      outpkts: 0,
+      inbytes: s.stats.bytesIn,
+      outbytes: s.stats.bytesOut,
+    },
     rates: { cps: s.rates.cps, ...zeroRates, inbps: s.rates.inbps, outbps: s.rates.outbps },
     realServers: s.real_servers
       .filter((r) => r.state !== 'draining')
@@ -58,11 +64,20 @@ function serviceView(s: ApiService, templates: readonly Template[]): ServiceView
         activeConns: r.active,
         inactConns: r.inactive,
         persistConns: templates.filter(
-          (t) => (t.domain === s.key || (s.group !== null && t.domain === `group:${s.group}`)) && t.destAddress === r.address && (s.group !== null || t.destPort === r.port),
+          (t) =>
+            (t.domain === s.key || (s.group !== null && t.domain === `group:${s.group}`)) &&
+            t.destAddress === r.address &&
+            (s.group !== null || t.destPort === r.port),
         ).length,
         upperThreshold: r.upper_threshold,
         lowerThreshold: r.lower_threshold,
-        stats: { conns: r.stats.connections, inpkts: 0, outpkts: 0, inbytes: r.stats.bytesIn, outbytes: r.stats.bytesOut },
+        stats: {
+          conns: r.stats.connections,
+          inpkts: 0,
+          outpkts: 0,
+          inbytes: r.stats.bytesIn,
+          outbytes: r.stats.bytesOut,
+        },
         rates: { cps: r.rates.cps, ...zeroRates, inbps: r.rates.inbps, outbps: r.rates.outbps },
       })),
   };

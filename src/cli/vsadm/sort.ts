@@ -25,7 +25,12 @@ function compareAddresses(a: string, b: string): number {
 export function compareServices(a: ServiceView, b: ServiceView): number {
   const fa = isV6(a.address) ? 6 : 4;
   const fb = isV6(b.address) ? 6 : 4;
-  return fa - fb || PROTOCOL_NUMBER[a.protocol] - PROTOCOL_NUMBER[b.protocol] || compareAddresses(a.address, b.address) || a.port - b.port;
+  return (
+    fa - fb ||
+    PROTOCOL_NUMBER[a.protocol] - PROTOCOL_NUMBER[b.protocol] ||
+    compareAddresses(a.address, b.address) ||
+    a.port - b.port
+  );
 }
 
 export function compareRealServers(a: RealServerView, b: RealServerView): number {

@@ -20,7 +20,11 @@ export interface PersistenceContext {
 }
 
 /** The service's real server a template names: by address and port, or by address alone for a group. */
-function templateDest(service: ServiceState, t: PersistenceTemplate, byAddressOnly: boolean): Dest | undefined {
+function templateDest(
+  service: ServiceState,
+  t: PersistenceTemplate,
+  byAddressOnly: boolean,
+): Dest | undefined {
   for (const rs of service.realServers) {
     if (rs.dest.address === t.destAddress && (byAddressOnly || rs.dest.port === t.destPort)) return rs.dest;
   }
@@ -54,5 +58,8 @@ export function chooseDest(
   }
   const dest = service.scheduler.pick(flow, service.counts);
   if (!dest) return undefined;
-  return { dest, template: persistence.table.use(domain, client, dest.address, dest.port, vs.persistence.timeout, now) };
+  return {
+    dest,
+    template: persistence.table.use(domain, client, dest.address, dest.port, vs.persistence.timeout, now),
+  };
 }

@@ -59,7 +59,9 @@ export class ProxyEngine implements Engine {
   unsupported(vs: VirtualServiceConfig, path: string): string[] {
     const problems: string[] = [];
     if (vs.port === 0)
-      problems.push(`${path}.port: 0 (every port) needs the kernel engine; with the proxy engine use a persistence group of services`);
+      problems.push(
+        `${path}.port: 0 (every port) needs the kernel engine; with the proxy engine use a persistence group of services`,
+      );
     return problems;
   }
 

@@ -6,7 +6,11 @@ import { Listener } from './listener.ts';
 export class TcpListener extends Listener {
   readonly #server: Server;
 
-  constructor(service: ServiceState, emit: EngineEventSink, onConnection: (socket: Socket, l: TcpListener) => void) {
+  constructor(
+    service: ServiceState,
+    emit: EngineEventSink,
+    onConnection: (socket: Socket, l: TcpListener) => void,
+  ) {
     super(service, emit);
     this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) =>
       onConnection(socket, this),

@@ -64,7 +64,13 @@ export class TcpRelay implements LiveBytes {
       return;
     }
     const vs = this.#service.config;
-    this.#flow = { protocol: 'tcp', clientAddress, clientPort: client.remotePort, vip: vs.address, vport: vs.port };
+    this.#flow = {
+      protocol: 'tcp',
+      clientAddress,
+      clientPort: client.remotePort,
+      vip: vs.address,
+      vport: vs.port,
+    };
     this.#attempt();
   }
 
@@ -76,7 +82,8 @@ export class TcpRelay implements LiveBytes {
     if (choice === undefined || !this.#tried.includes(choice.dest)) return choice;
     for (const rs of s.realServers) {
       const d = rs.dest;
-      if (d.weight > 0 && s.counts.overloaded[d.slot] !== 1 && !this.#tried.includes(d)) return { dest: d, template: undefined };
+      if (d.weight > 0 && s.counts.overloaded[d.slot] !== 1 && !this.#tried.includes(d))
+        return { dest: d, template: undefined };
     }
     return undefined;
   }
@@ -102,7 +109,12 @@ export class TcpRelay implements LiveBytes {
       if (connected) return;
       upstream.destroy();
       this.#unbind();
-      this.#ctx.emit({ type: 'connect-failed', service: this.serviceKey, realServer: formatEndpoint(dest.address, dest.port), reason });
+      this.#ctx.emit({
+        type: 'connect-failed',
+        service: this.serviceKey,
+        realServer: formatEndpoint(dest.address, dest.port),
+        reason,
+      });
       this.#attempt();
     };
     upstream.once('timeout', () => fail(`timeout after ${vs.connect_timeout} ms`));

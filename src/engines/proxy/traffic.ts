@@ -12,7 +12,10 @@ export interface LiveBytes {
 const zero = (): TrafficCounters => ({ connections: 0, bytesIn: 0, bytesOut: 0 });
 
 export class TrafficTotals {
-  readonly #services = new Map<string, { total: TrafficCounters; realServers: Map<string, TrafficCounters> }>();
+  readonly #services = new Map<
+    string,
+    { total: TrafficCounters; realServers: Map<string, TrafficCounters> }
+  >();
   /** Bytes a live connection had already moved when the counters were zeroed (ipvsadm -Z). */
   readonly #zeroedAt = new WeakMap<LiveBytes, { in: number; out: number }>();
 
@@ -59,9 +62,11 @@ export class TrafficTotals {
 
   /** Zeroes the counters of one service, or all (ipvsadm -Z); live connections count from now on. */
   zero(live: Iterable<LiveBytes>, serviceKey?: string): void {
-    for (const key of [...this.#services.keys()]) if (serviceKey === undefined || key === serviceKey) this.#services.delete(key);
+    for (const key of [...this.#services.keys()])
+      if (serviceKey === undefined || key === serviceKey) this.#services.delete(key);
     for (const l of live) {
-      if (serviceKey === undefined || l.serviceKey === serviceKey) this.#zeroedAt.set(l, { in: l.bytesIn(), out: l.bytesOut() });
+      if (serviceKey === undefined || l.serviceKey === serviceKey)
+        this.#zeroedAt.set(l, { in: l.bytesIn(), out: l.bytesOut() });
     }
   }
 

@@ -25,7 +25,10 @@ export class UdpService extends Listener {
 
   protected bindOnce(): Promise<void> {
     const { address, port } = this.service.config;
-    const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', ipv6Only: address.includes(':') });
+    const socket = createSocket({
+      type: address.includes(':') ? 'udp6' : 'udp4',
+      ipv6Only: address.includes(':'),
+    });
     return new Promise((resolve, reject) => {
       socket.once('error', (err) => {
         socket.close();
@@ -68,7 +71,13 @@ export class UdpService extends Listener {
     let session = this.#sessions.get(key);
     const vs = this.service.config;
     const clientAddress = peerAddress(rinfo.address) ?? rinfo.address;
-    const flow: Flow = { protocol: 'udp', clientAddress, clientPort: rinfo.port, vip: vs.address, vport: vs.port };
+    const flow: Flow = {
+      protocol: 'udp',
+      clientAddress,
+      clientPort: rinfo.port,
+      vip: vs.address,
+      vport: vs.port,
+    };
     if (vs.ops) {
       // One-packet scheduling: every datagram picks its own server; the session only carries replies.
       const choice = chooseDest(this.service, flow, this.#ctx.persistence);
@@ -92,7 +101,12 @@ export class UdpService extends Listener {
     session.send(msg, now);
   }
 
-  #open(key: string, flow: Flow, dest: Dest | undefined, template: PersistenceTemplate | undefined): UdpSession | undefined {
+  #open(
+    key: string,
+    flow: Flow,
+    dest: Dest | undefined,
+    template: PersistenceTemplate | undefined,
+  ): UdpSession | undefined {
     if (this.#sessions.size >= this.service.config.max_sessions) {
       this.refused++;
       this.emit({
@@ -117,7 +131,11 @@ export class UdpService extends Listener {
   }
 
   #noServer(flow: Flow): void {
-    this.emit({ type: 'no-real-server', service: this.service.key, client: formatEndpoint(flow.clientAddress, flow.clientPort) });
+    this.emit({
+      type: 'no-real-server',
+      service: this.service.key,
+      client: formatEndpoint(flow.clientAddress, flow.clientPort),
+    });
   }
 
   #expire(key: string, session: UdpSession): void {

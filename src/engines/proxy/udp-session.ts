@@ -44,7 +44,9 @@ export class UdpSession implements LiveBytes {
     this.#template = template;
     this.realServerKey = dest && formatEndpoint(dest.address, dest.port);
     this.lastActivity = ctx.clock.now();
-    const family = (dest?.address ?? service.realServers[0]?.dest.address ?? '').includes(':') ? 'udp6' : 'udp4';
+    const family = (dest?.address ?? service.realServers[0]?.dest.address ?? '').includes(':')
+      ? 'udp6'
+      : 'udp4';
     this.#upstream = createSocket(family);
     this.#upstream.on('message', (msg) => {
       this.#out += msg.length;

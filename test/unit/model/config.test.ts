@@ -41,7 +41,9 @@ test('durations accept seconds and units', () => {
   const config = validateConfig({
     timeouts: { tcp: '15m', tcp_fin: 30, udp: '500ms' },
     shutdown_grace: '2s',
-    virtual_services: [{ address: '127.0.0.1', port: 1, persistence: { timeout: '1h', netmask: '255.255.255.0' } }],
+    virtual_services: [
+      { address: '127.0.0.1', port: 1, persistence: { timeout: '1h', netmask: '255.255.255.0' } },
+    ],
   });
   assert.deepEqual(config.timeouts, { tcp: 900_000, tcp_fin: 30_000, udp: 500 });
   assert.equal(config.shutdown_grace, 2000);
@@ -137,7 +139,11 @@ test('a running config turns back into input that validates to the same config',
         health: { type: 'dns', interval: '1500ms', timeout: '500ms', rise: 3 },
         real_servers: [
           { address: '::1', port: 5353, weight: 3 },
-          { address: '::1', port: 5354, checks: [{ type: 'udp', send: 'ping', expect: 'pong', interval: 2 }] },
+          {
+            address: '::1',
+            port: 5354,
+            checks: [{ type: 'udp', send: 'ping', expect: 'pong', interval: 2 }],
+          },
         ],
       },
     ],

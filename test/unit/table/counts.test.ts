@@ -10,10 +10,23 @@ test('bind, transition and unbind keep exact counts', () => {
   c.bind(1, 'inactive');
   c.transition(1, 'inactive', 'active');
   c.bind(1, 'inactive');
-  assert.deepEqual([c.active, c.inactive], [[0, 1], [0, 1]]);
+  assert.deepEqual(
+    [c.active, c.inactive],
+    [
+      [0, 1],
+      [0, 1],
+    ],
+  );
   c.unbind(1, 'active');
   c.unbind(1, 'inactive');
-  assert.deepEqual([c.active, c.inactive, c.overloaded], [[0, 0], [0, 0], [0, 0]]);
+  assert.deepEqual(
+    [c.active, c.inactive, c.overloaded],
+    [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+  );
 });
 
 test('overloaded at upper; without lower, cleared when total*4 < upper*3', () => {

@@ -35,7 +35,10 @@ test('domains and clients are separate; expire and expireWhere drop templates an
   assert.equal(table.lookup('tcp 127.0.0.1:80', '10.0.0.0', 1)?.destAddress, '127.0.0.3');
   table.expire(a);
   assert.equal(table.lookup('group:web', '10.0.0.0', 1), undefined);
-  assert.equal(table.expireWhere((t) => t.destAddress === '127.0.0.2'), 1);
+  assert.equal(
+    table.expireWhere((t) => t.destAddress === '127.0.0.2'),
+    1,
+  );
   assert.equal(table.size, 1);
   assert.deepEqual(
     events.map((e) => `${e.type} ${e.template.domain} ${e.template.client}`),

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NameLookup } from '../../../src/cli/vsadm/cells.ts';
-import type { ConnectionView, RealServerView, ServiceView, Stats, Rates, VsadmSnapshot } from '../../../src/cli/vsadm/types.ts';
+import type {
+  ConnectionView,
+  RealServerView,
+  ServiceView,
+  Stats,
+  Rates,
+  VsadmSnapshot,
+} from '../../../src/cli/vsadm/types.ts';
 
 const GOLDEN = join(import.meta.dirname, '..', '..', 'golden', 'vsadm');
 
@@ -12,7 +19,13 @@ export const golden = (name: string): string => readFileSync(join(GOLDEN, name),
 export const ZERO_STATS: Stats = { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 };
 export const ZERO_RATES: Rates = { cps: 0, inpps: 0, outpps: 0, inbps: 0, outbps: 0 };
 
-export function stats(conns: number, inpkts: number, outpkts: number, inbytes: number, outbytes: number): Stats {
+export function stats(
+  conns: number,
+  inpkts: number,
+  outpkts: number,
+  inbytes: number,
+  outbytes: number,
+): Stats {
   return { conns, inpkts, outpkts, inbytes, outbytes };
 }
 export function rates(cps: number, inpps: number, outpps: number, inbps: number, outbps: number): Rates {
@@ -38,7 +51,12 @@ export function rs(endpoint: string, more: Partial<RealServerView> = {}): RealSe
 }
 
 /** "tcp 10.0.0.1:80" or "udp [2001:db8::1]:53". */
-export function svc(key: string, scheduler: string, realServers: RealServerView[] = [], more: Partial<ServiceView> = {}): ServiceView {
+export function svc(
+  key: string,
+  scheduler: string,
+  realServers: RealServerView[] = [],
+  more: Partial<ServiceView> = {},
+): ServiceView {
   const [protocol, endpoint = ''] = key.split(' ');
   const { address, port } = split(endpoint);
   return {
@@ -55,9 +73,23 @@ export function svc(key: string, scheduler: string, realServers: RealServerView[
   };
 }
 
-export function conn(protocol: 'tcp' | 'udp', expire: string, state: string, client: string, virtual: string, real: string): ConnectionView {
+export function conn(
+  protocol: 'tcp' | 'udp',
+  expire: string,
+  state: string,
+  client: string,
+  virtual: string,
+  real: string,
+): ConnectionView {
   const [m = '0', s = '0'] = expire.split(':');
-  return { protocol, state, expiresInSeconds: Number(m) * 60 + Number(s), client: split(client), virtual: split(virtual), real: split(real) };
+  return {
+    protocol,
+    state,
+    expiresInSeconds: Number(m) * 60 + Number(s),
+    client: split(client),
+    virtual: split(virtual),
+    real: split(real),
+  };
 }
 
 export function snapshot(services: ServiceView[], more: Partial<VsadmSnapshot> = {}): VsadmSnapshot {

@@ -36,15 +36,35 @@ const CASES: [string[], string, number][] = [
   [['-A', ...SVC, '-w', '3', '-n'], "Illegal 'numeric' option with the 'add-service' command", 2],
   [['-C', ...SVC], "Illegal 'service-address' option with the 'flush' command", 2],
   [['-S', '-c'], "Illegal 'connection' option with the 'save' command", 2],
-  [['-L', '--timeout', '--daemon'], "The option 'daemon' conflicts with the 'timeout' option in the 'list' command", 2],
-  [['-L', '-c', ...SVC], "The option 'service-address' conflicts with the 'connection' option in the 'list' command", 2],
+  [
+    ['-L', '--timeout', '--daemon'],
+    "The option 'daemon' conflicts with the 'timeout' option in the 'list' command",
+    2,
+  ],
+  [
+    ['-L', '-c', ...SVC],
+    "The option 'service-address' conflicts with the 'connection' option in the 'list' command",
+    2,
+  ],
   [['-L', '-c', '--stats'], 'options conflicts in the list command', 2],
   [['-L', '--timeout', '--rate'], 'options conflicts in the list command', 2],
   [['-L', '--daemon', '--persistent-conn'], 'options conflicts in the list command', 2],
-  [[...DEST, '-i', '--tun-type', 'gue'], "You need to supply the 'tun-port' option for the 'gue' tunnel type", 2],
+  [
+    [...DEST, '-i', '--tun-type', 'gue'],
+    "You need to supply the 'tun-port' option for the 'gue' tunnel type",
+    2,
+  ],
   [[...DEST, '-i', '--tun-port', '6080'], "Illegal 'tun-port' option with the 'ipip' tunnel type", 2],
-  [[...DEST, '-i', '--tun-type', 'gre', '--tun-remcsum'], "Illegal 'tun-remcsum' option with the 'gre' tunnel type", 2],
-  [[...DEST, '-i', '--tun-type', 'gue', '--tun-port', '6080', '--tun-csum', '--tun-nocsum'], "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gue' tunnel type", 2],
+  [
+    [...DEST, '-i', '--tun-type', 'gre', '--tun-remcsum'],
+    "Illegal 'tun-remcsum' option with the 'gre' tunnel type",
+    2,
+  ],
+  [
+    [...DEST, '-i', '--tun-type', 'gue', '--tun-port', '6080', '--tun-csum', '--tun-nocsum'],
+    "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gue' tunnel type",
+    2,
+  ],
   // §9.3 value errors
   [['-A', '-t', '80'], 'illegal virtual server address[:port] specified', 2],
   [['-A', '-t', '10.0.0.1:99999'], 'illegal virtual server address[:port] specified', 2],
@@ -80,7 +100,11 @@ const CASES: [string[], string, number][] = [
   [['-A', '-t', '10.0.0.1'], 'Zero port specified for non-persistent service', 2],
   [['-E', '-t', '10.0.0.1:0', '-s', 'rr'], 'Zero port specified for non-persistent service', 2],
   [['-A', ...SVC, '-o'], 'One-Packet Scheduling is only for UDP virtual services', 2],
-  [[...DEST.slice(0, -1), '[2001:db8::2]:80', '-m'], 'Different address family is allowed only for tunneling servers', 2],
+  [
+    [...DEST.slice(0, -1), '[2001:db8::2]:80', '-m'],
+    'Different address family is allowed only for tunneling servers',
+    2,
+  ],
   [[...DEST, '--tun-type', 'ipip'], 'Tunnel options conflict with forward method', 2],
   [[...DEST, '-m', '--tun-csum'], 'Tunnel options conflict with forward method', 2],
   // §9.4: the scheduler name is the kernel's to refuse; vsd knows its own list.
@@ -106,12 +130,21 @@ test('the first problem in command-line order wins over later popt errors', () =
 
 test('table checks run in table order, not command-line order', () => {
   const r = parseVsadmArgs(['-L', '--thresholds', '-w', '1', '-s', 'rr']);
-  assert.deepEqual(r, { ok: false, message: "Illegal 'scheduler' option with the 'list' command", exitCode: 2 });
+  assert.deepEqual(r, {
+    ok: false,
+    message: "Illegal 'scheduler' option with the 'list' command",
+    exitCode: 2,
+  });
 });
 
 test('the try-help line names the program', () => {
   const r = parseVsadmArgs(['-n'], { program: 'ipvsadm' });
-  assert.deepEqual(r, { ok: false, message: "Try `ipvsadm -h' or 'ipvsadm --help' for more information.", exitCode: 255, usage: true });
+  assert.deepEqual(r, {
+    ok: false,
+    message: "Try `ipvsadm -h' or 'ipvsadm --help' for more information.",
+    exitCode: 255,
+    usage: true,
+  });
 });
 
 // [argv, the start of vsd's message]

@@ -12,10 +12,22 @@ function parse(...argv: string[]): VsadmCommand {
 }
 
 const LIST: ListOptions = {
-  numeric: false, connection: false, timeout: false, daemon: false, stats: false, rate: false,
-  exact: false, thresholds: false, persistentConn: false, tunInfo: false, sort: true,
+  numeric: false,
+  connection: false,
+  timeout: false,
+  daemon: false,
+  stats: false,
+  rate: false,
+  exact: false,
+  thresholds: false,
+  persistentConn: false,
+  tunInfo: false,
+  sort: true,
 };
-const list = (more: Partial<ListOptions> = {}): VsadmCommand => ({ kind: 'list', options: { ...LIST, ...more } });
+const list = (more: Partial<ListOptions> = {}): VsadmCommand => ({
+  kind: 'list',
+  options: { ...LIST, ...more },
+});
 const TCP80 = { protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
 
 test('no arguments lists like -L; -l and --list are -L', () => {
@@ -28,17 +40,29 @@ test('bundled short options, attached values, --opt=value, and "--"', () => {
   assert.deepEqual(parse('-Lnc'), list({ numeric: true, connection: true }));
   assert.deepEqual(parse('-Ln', '--stats', '-X'), list({ numeric: true, stats: true, exact: true }));
   assert.deepEqual(parse('-At10.0.0.1:80'), parse('-A', '--tcp-service=10.0.0.1:80'));
-  assert.deepEqual(parse('-a', '-t', '10.0.0.1:80', '-r10.0.0.2', '-mw3'), parse('-a', '-t', '10.0.0.1:80', '-r', '10.0.0.2', '-m', '--weight', '3'));
+  assert.deepEqual(
+    parse('-a', '-t', '10.0.0.1:80', '-r10.0.0.2', '-mw3'),
+    parse('-a', '-t', '10.0.0.1:80', '-r', '10.0.0.2', '-m', '--weight', '3'),
+  );
   const r = parseVsadmArgs(['-L', '--', '-n']);
   assert.deepEqual(r, { ok: false, message: 'unexpected argument -n', exitCode: 2 });
 });
 
 test('-A defaults: wlc, not persistent, no flags; -p alone is 360 s with a /32 mask', () => {
-  assert.deepEqual(parse('-A', '-t', '10.0.0.1:80'), { kind: 'add-service', service: TCP80, settings: { scheduler: 'wlc', flags: [], ops: false } });
+  assert.deepEqual(parse('-A', '-t', '10.0.0.1:80'), {
+    kind: 'add-service',
+    service: TCP80,
+    settings: { scheduler: 'wlc', flags: [], ops: false },
+  });
   assert.deepEqual(parse('-A', '-t', '10.0.0.1:80', '-s', 'rr', '-p'), {
     kind: 'add-service',
     service: TCP80,
-    settings: { scheduler: 'rr', flags: [], ops: false, persistent: { timeout: 360, netmask: '255.255.255.255' } },
+    settings: {
+      scheduler: 'rr',
+      flags: [],
+      ops: false,
+      persistent: { timeout: 360, netmask: '255.255.255.255' },
+    },
   });
 });
 
@@ -55,7 +79,11 @@ test('-p takes the next word unless it starts with "-"', () => {
 });
 
 test('-E rebuilds the service: no -s means wlc again, no -p means not persistent', () => {
-  assert.deepEqual(parse('-E', '-t', '10.0.0.1:80'), { kind: 'edit-service', service: TCP80, settings: { scheduler: 'wlc', flags: [], ops: false } });
+  assert.deepEqual(parse('-E', '-t', '10.0.0.1:80'), {
+    kind: 'edit-service',
+    service: TCP80,
+    settings: { scheduler: 'wlc', flags: [], ops: false },
+  });
 });
 
 test('-M: dotted IPv4 mask; an IPv6 prefix only after an IPv6 -t', () => {
@@ -75,14 +103,21 @@ test('scheduler flags: names for sh and mh, flag-1/flag-2 as their aliases, in c
     const c = parse(...argv);
     return c.kind === 'add-service' ? c.settings.flags : undefined;
   };
-  assert.deepEqual(flags('-A', '-t', '10.0.0.1:80', '-s', 'sh', '-b', 'sh-port,sh-fallback'), ['sh-fallback', 'sh-port']);
+  assert.deepEqual(flags('-A', '-t', '10.0.0.1:80', '-s', 'sh', '-b', 'sh-port,sh-fallback'), [
+    'sh-fallback',
+    'sh-port',
+  ]);
   assert.deepEqual(flags('-A', '-t', '10.0.0.1:80', '-s', 'mh', '-b', 'flag-2'), ['mh-port']);
   assert.deepEqual(flags('-A', '-t', '10.0.0.1:80', '-s', 'mh', '-b', ''), []);
 });
 
 test('-o on a UDP service', () => {
   const c = parse('-A', '-u', '10.0.0.1:53', '-o', '-s', 'rr');
-  assert.deepEqual(c, { kind: 'add-service', service: { protocol: 'udp', address: '10.0.0.1', port: 53 }, settings: { scheduler: 'rr', flags: [], ops: true } });
+  assert.deepEqual(c, {
+    kind: 'add-service',
+    service: { protocol: 'udp', address: '10.0.0.1', port: 53 },
+    settings: { scheduler: 'rr', flags: [], ops: true },
+  });
 });
 
 test('real servers: weight 1, Route, the service port by default; -g and -i force the service port', () => {
@@ -90,13 +125,43 @@ test('real servers: weight 1, Route, the service port by default; -g and -i forc
     const c = parse('-a', '-t', '10.0.0.1:80', ...argv);
     return c.kind === 'add-server' ? c.server : undefined;
   };
-  assert.deepEqual(server('-r', '10.0.0.2'), { address: '10.0.0.2', port: 80, forward: 'Route', weight: 1, upperThreshold: 0, lowerThreshold: 0 });
-  assert.deepEqual(server('-r', '10.0.0.2:8080'), { address: '10.0.0.2', port: 80, forward: 'Route', weight: 1, upperThreshold: 0, lowerThreshold: 0 });
-  assert.deepEqual(server('-r', '10.0.0.2:8080', '-i', '-w', '0'), { address: '10.0.0.2', port: 80, forward: 'Tunnel', weight: 0, upperThreshold: 0, lowerThreshold: 0 });
-  assert.deepEqual(server('-r', '10.0.0.2:8080', '-m', '-w', '3', '-x', '100', '-y', '50'), {
-    address: '10.0.0.2', port: 8080, forward: 'Masq', weight: 3, upperThreshold: 100, lowerThreshold: 50,
+  assert.deepEqual(server('-r', '10.0.0.2'), {
+    address: '10.0.0.2',
+    port: 80,
+    forward: 'Route',
+    weight: 1,
+    upperThreshold: 0,
+    lowerThreshold: 0,
   });
-  assert.deepEqual(parse('-d', '-t', '10.0.0.1:80', '-r', '10.0.0.2'), { kind: 'delete-server', service: TCP80, server: { address: '10.0.0.2', port: 80 } });
+  assert.deepEqual(server('-r', '10.0.0.2:8080'), {
+    address: '10.0.0.2',
+    port: 80,
+    forward: 'Route',
+    weight: 1,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  });
+  assert.deepEqual(server('-r', '10.0.0.2:8080', '-i', '-w', '0'), {
+    address: '10.0.0.2',
+    port: 80,
+    forward: 'Tunnel',
+    weight: 0,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  });
+  assert.deepEqual(server('-r', '10.0.0.2:8080', '-m', '-w', '3', '-x', '100', '-y', '50'), {
+    address: '10.0.0.2',
+    port: 8080,
+    forward: 'Masq',
+    weight: 3,
+    upperThreshold: 100,
+    lowerThreshold: 50,
+  });
+  assert.deepEqual(parse('-d', '-t', '10.0.0.1:80', '-r', '10.0.0.2'), {
+    kind: 'delete-server',
+    service: TCP80,
+    server: { address: '10.0.0.2', port: 80 },
+  });
 });
 
 test('-r before -t: no port yet to copy (ipvsadm reads options in order)', () => {
@@ -120,10 +185,16 @@ test('addresses: IPv6 in brackets, bare IPv6 without a port, inet_aton shorthand
 });
 
 test('list modifiers and a single service', () => {
-  assert.deepEqual(parse('-L', '-n', '-t', '10.0.0.1:80', '--thresholds', '--nosort', '--sort'), list({ numeric: true, thresholds: true, sort: false, service: TCP80 }));
+  assert.deepEqual(
+    parse('-L', '-n', '-t', '10.0.0.1:80', '--thresholds', '--nosort', '--sort'),
+    list({ numeric: true, thresholds: true, sort: false, service: TCP80 }),
+  );
   assert.deepEqual(parse('-L', '--timeout'), list({ timeout: true }));
   assert.deepEqual(parse('-L', '--daemon', '--syncid', '3'), list({ daemon: true }));
-  assert.deepEqual(parse('-Lnc', '--persistent-conn', '--exact', '--tun-info'), list({ numeric: true, connection: true, persistentConn: true, exact: true, tunInfo: true }));
+  assert.deepEqual(
+    parse('-Lnc', '--persistent-conn', '--exact', '--tun-info'),
+    list({ numeric: true, connection: true, persistentConn: true, exact: true, tunInfo: true }),
+  );
 });
 
 test('other commands', () => {
@@ -134,15 +205,29 @@ test('other commands', () => {
   assert.deepEqual(parse('--save'), { kind: 'save', numeric: false });
   assert.deepEqual(parse('-Z'), { kind: 'zero' });
   assert.deepEqual(parse('-Z', '-t', '10.0.0.1:80'), { kind: 'zero', service: TCP80 });
-  assert.deepEqual(parse('--set', '900', '0', '300'), { kind: 'set-timeouts', tcp: 900, tcpfin: 0, udp: 300 });
+  assert.deepEqual(parse('--set', '900', '0', '300'), {
+    kind: 'set-timeouts',
+    tcp: 900,
+    tcpfin: 0,
+    udp: 300,
+  });
   assert.deepEqual(parse('-h', '--bogus'), { kind: 'help' });
   assert.deepEqual(parse('--version'), { kind: 'version' });
 });
 
 test('example 14: the three commands give wlc and weight-1 Masq real servers', () => {
   assert.deepEqual(parse('-A', '-t', '10.0.0.185:80'), {
-    kind: 'add-service', service: { protocol: 'tcp', address: '10.0.0.185', port: 80 }, settings: { scheduler: 'wlc', flags: [], ops: false },
+    kind: 'add-service',
+    service: { protocol: 'tcp', address: '10.0.0.185', port: 80 },
+    settings: { scheduler: 'wlc', flags: [], ops: false },
   });
   const c = parse('-a', '-t', '10.0.0.185:80', '-r', '172.17.0.3:80', '-m');
-  assert.deepEqual(c.kind === 'add-server' ? c.server : undefined, { address: '172.17.0.3', port: 80, forward: 'Masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 });
+  assert.deepEqual(c.kind === 'add-server' ? c.server : undefined, {
+    address: '172.17.0.3',
+    port: 80,
+    forward: 'Masq',
+    weight: 1,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  });
 });
