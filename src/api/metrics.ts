@@ -3,12 +3,17 @@
 import { Registry, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import type { Director } from '../director/director.ts';
 import type { RateEstimator } from './rates.ts';
+import type { HealthTargetView } from './deps.ts';
 import { servicesView, type RealServerView, type ServiceView } from './views.ts';
 
 type Labels = Record<string, string>;
 type Sample = [Labels, number];
 
-export function createMetrics(director: Director, rates: RateEstimator): Registry {
+export function createMetrics(
+  director: Director,
+  rates: RateEstimator,
+  health: () => readonly HealthTargetView[] = () => [],
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vsd_' });
 
@@ -81,6 +86,31 @@ export function createMetrics(director: Director, rates: RateEstimator): Registr
   );
   counter('vsd_real_server_bytes_out_total', 'Bytes from the real server to clients.', rs, () =>
     perRealServer((r) => r.stats.bytesOut),
+  );
+  counter('vsd_service_no_server_total', 'Clients reset because no real server was usable.', svc, () =>
+    perService((s) => s.stats.noServer),
+  );
+  counter('vsd_real_server_connect_failures_total', 'Connects to the real server that failed.', rs, () =>
+    perRealServer((r) => r.stats.connectFailures),
+  );
+  const perCheck = (value: (c: HealthTargetView['checks'][number]) => number | undefined): Sample[] =>
+    health().flatMap((t) =>
+      t.checks.flatMap((c): Sample[] => {
+        const v = value(c);
+        return v === undefined
+          ? []
+          : [[{ service: t.service, real_server: t.realServer, check: `${c.type} ${c.probe}` }, v]];
+      }),
+    );
+  const chk = ['service', 'real_server', 'check'];
+  gauge('vsd_health_check_up', '1 while the health check passes (after rise/fall).', chk, () =>
+    perCheck((c) => (c.up ? 1 : 0)),
+  );
+  gauge('vsd_health_check_latency_seconds', 'How long the last check took.', chk, () =>
+    perCheck((c) => (c.lastLatencyMs === undefined ? undefined : c.lastLatencyMs / 1000)),
+  );
+  counter('vsd_health_check_transitions_total', 'Up and down transitions of the check.', chk, () =>
+    perCheck((c) => c.ups + c.downs),
   );
   gauge('vsd_persistence_templates', 'Live persistence templates.', [], () => [
     [{}, director.persistence.size],

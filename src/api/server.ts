@@ -12,7 +12,7 @@ import type { HealthStatus } from '../director/types.ts';
 import type { Config } from '../model/config-schema.ts';
 import { parseHostPort } from '../model/address.ts';
 import { VsdError } from '../model/errors.ts';
-import type { ApiDeps } from './deps.ts';
+import type { ApiDeps, HealthTargetView } from './deps.ts';
 import { errorResponse } from './http-errors.ts';
 import { createMetrics } from './metrics.ts';
 import { DASHBOARD_PATHS, dashboardRoutes } from './dashboard.ts';
@@ -26,7 +26,7 @@ export interface ApiOptions {
   readonly control: Config['control'];
   readonly reloadFile?: () => Promise<ReloadPlan>;
   /** The health monitor's state per target, for display. */
-  readonly health?: () => unknown;
+  readonly health?: () => readonly HealthTargetView[];
   /** Extra routes on both listeners. */
   readonly extraRoutes?: (app: FastifyInstance) => void;
   readonly rateIntervalMs?: number;
@@ -102,7 +102,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const deps: ApiDeps = {
     director,
     rates,
-    metrics: createMetrics(director, rates),
+    metrics: createMetrics(director, rates, options.health),
     reloadFile: options.reloadFile,
     health: options.health,
     subscribe: (listener) => {

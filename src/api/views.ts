@@ -35,7 +35,7 @@ export interface ServiceView {
   real_servers: RealServerView[];
 }
 
-const ZERO: TrafficCounters = { connections: 0, bytesIn: 0, bytesOut: 0 };
+const ZERO: TrafficCounters = { connections: 0, bytesIn: 0, bytesOut: 0, connectFailures: 0, noServer: 0 };
 
 /** Engine counters merged by service and real server key. */
 export function mergeCounters(all: readonly EngineCounters[]) {
@@ -62,6 +62,8 @@ function add(into: TrafficCounters, c: TrafficCounters): void {
   into.connections += c.connections;
   into.bytesIn += c.bytesIn;
   into.bytesOut += c.bytesOut;
+  into.connectFailures += c.connectFailures;
+  into.noServer += c.noServer;
 }
 
 export const rsRateKey = (service: string, rs: string): string => `${service}|${rs}`;

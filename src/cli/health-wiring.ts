@@ -7,6 +7,7 @@ import { checksFor } from '../model/health-schema.ts';
 import { formatEndpoint } from '../model/address.ts';
 import { serviceKey } from '../model/config.ts';
 import type { Logger } from './logger.ts';
+import type { HealthTargetView } from '../api/deps.ts';
 
 const SEP = ' -> ';
 
@@ -69,8 +70,26 @@ export class HealthWiring {
     );
   }
 
-  snapshot(): ReturnType<HealthMonitor['snapshot']> {
-    return this.#monitor.snapshot();
+  /** The monitor's state per checked real server, as the API shows it. */
+  view(): HealthTargetView[] {
+    return this.#monitor.snapshot().map((t) => {
+      const [service = '', realServer = ''] = t.key.split(SEP);
+      return {
+        service,
+        realServer,
+        up: t.status.up,
+        detail: t.status.detail,
+        checks: t.checks.map((c) => ({
+          type: c.type,
+          probe: c.probe,
+          up: c.up,
+          ups: c.ups,
+          downs: c.downs,
+          ...(c.lastDetail === undefined ? {} : { lastDetail: c.lastDetail }),
+          ...(c.lastLatencyMs === undefined ? {} : { lastLatencyMs: c.lastLatencyMs }),
+        })),
+      };
+    });
   }
 
   close(): Promise<void> {

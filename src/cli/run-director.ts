@@ -52,7 +52,7 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
     api = await startApi({
       director,
       control: config.control,
-      health: () => health.snapshot(),
+      health: () => health.view(),
       ...(path ? { reloadFile: async () => director.reload(await loadConfigFile(path)) } : {}),
     });
   } catch (err) {

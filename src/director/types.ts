@@ -72,6 +72,10 @@ export interface TrafficCounters {
   connections: number;
   bytesIn: number;
   bytesOut: number;
+  /** Connects to a real server that failed (the client was tried on the next one). */
+  connectFailures: number;
+  /** Clients reset because no real server was usable (service totals only). */
+  noServer: number;
 }
 
 export interface EngineCounters {

@@ -51,6 +51,10 @@ test(
     const detectedAt = Date.now();
     // interval 100 ms x fall 2, plus one check's timeout and scheduling slack.
     assert.ok(detectedAt - killedAt < 1000, `detected after ${detectedAt - killedAt} ms`);
+    const viewB = wiring.view().find((v) => v.realServer === `127.0.0.1:${bPort}`);
+    assert.equal(viewB?.up, false);
+    assert.match(viewB?.checks[0]?.lastDetail ?? '', /^tcp 127\.0\.0\.1:\d+: connect refused after \d+ ms/);
+    assert.equal(viewB?.checks[0]?.downs, 1);
     const bAfter = seen.filter((s) => s.at > detectedAt && s.name === 'B').length;
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(seen.filter((s) => s.at > detectedAt && s.name === 'B').length, bAfter);

@@ -168,6 +168,9 @@ test('a refused connect goes to the next real server and is reported', async (t)
     reason: 'ECONNREFUSED',
   });
   const s = d.service();
+  const c = d.director.counters()[0]?.services.get(s.key);
+  assert.equal(c?.realServers.get(`127.0.0.1:${dead}`)?.connectFailures, 4);
+  assert.equal(c?.total.noServer, 0);
   await waitFor(() => s.counts.inactive[0] === 0 && s.counts.inactive[1] === 0, 3000, 'counts to settle');
   assert.deepEqual([s.counts.active[0], s.counts.active[1]], [0, 0]);
 });
@@ -206,6 +209,7 @@ test('no usable real server: the client gets a prompt reset, never a hang', asyn
   assert.ok((await expectReset(VIP, port2)) < 1000);
   assert.equal(a!.accepted, 0);
   assert.ok(d.events.some((e) => e.type === 'no-real-server'));
+  assert.equal(d.director.counters()[0]?.services.get(d.service(0).key)?.total.noServer, 1);
   const s2 = d.service(1);
   await waitFor(() => s2.counts.inactive[0] === 0, 3000, 'failed attempt to be unbound');
 });
@@ -257,11 +261,19 @@ test('counts: active when established, inactive when half-closed, zero when clos
   await waitFor(() => s.counts.inactive[0] === 0, 3000, 'closed connection to be unbound');
   const counters = d.director.counters()[0]?.services.get(s.key);
   assert.ok(counters);
-  assert.deepEqual(counters.total, { connections: 1, bytesIn: 5, bytesOut: 10 });
+  assert.deepEqual(counters.total, {
+    connections: 1,
+    bytesIn: 5,
+    bytesOut: 10,
+    connectFailures: 0,
+    noServer: 0,
+  });
   assert.deepEqual(counters.realServers.get(`127.0.0.1:${server.port}`), {
     connections: 1,
     bytesIn: 5,
     bytesOut: 10,
+    connectFailures: 0,
+    noServer: 0,
   });
 });
 

@@ -40,7 +40,13 @@ test('100 MB echoed through the proxy arrives intact both ways (sha256 compared)
   assert.equal(received, total);
   assert.equal(got.digest('hex'), sent.digest('hex'));
   const c = d.director.counters()[0]?.services.get(d.service().key);
-  assert.deepEqual(c?.total, { connections: 1, bytesIn: total, bytesOut: total });
+  assert.deepEqual(c?.total, {
+    connections: 1,
+    bytesIn: total,
+    bytesOut: total,
+    connectFailures: 0,
+    noServer: 0,
+  });
 });
 
 test('half-close: the client finishes sending, then still receives the whole answer', async (t) => {

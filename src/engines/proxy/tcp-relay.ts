@@ -93,8 +93,10 @@ export class TcpRelay implements LiveBytes {
     const vs = this.#service.config;
     const choice = this.#tried.length < vs.connect_attempts ? this.#next() : undefined;
     if (choice === undefined) {
-      if (this.#tried.length === 0)
+      if (this.#tried.length === 0) {
+        this.#ctx.traffic.noServer(this.serviceKey);
         this.#ctx.emit({ type: 'no-real-server', service: this.serviceKey, client: this.#clientText() });
+      }
       this.#client.resetAndDestroy();
       return;
     }
@@ -109,6 +111,7 @@ export class TcpRelay implements LiveBytes {
       if (connected) return;
       upstream.destroy();
       this.#unbind();
+      this.#ctx.traffic.connectFailed(this.serviceKey, formatEndpoint(dest.address, dest.port));
       this.#ctx.emit({
         type: 'connect-failed',
         service: this.serviceKey,

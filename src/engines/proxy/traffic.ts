@@ -9,7 +9,13 @@ export interface LiveBytes {
   bytesOut(): number;
 }
 
-const zero = (): TrafficCounters => ({ connections: 0, bytesIn: 0, bytesOut: 0 });
+const zero = (): TrafficCounters => ({
+  connections: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  connectFailures: 0,
+  noServer: 0,
+});
 
 export class TrafficTotals {
   readonly #services = new Map<
@@ -42,6 +48,15 @@ export class TrafficTotals {
   connection(serviceKey: string, realServerKey: string): void {
     this.#entry(serviceKey).total.connections++;
     this.#rs(serviceKey, realServerKey).connections++;
+  }
+
+  connectFailed(serviceKey: string, realServerKey: string): void {
+    this.#entry(serviceKey).total.connectFailures++;
+    this.#rs(serviceKey, realServerKey).connectFailures++;
+  }
+
+  noServer(serviceKey: string): void {
+    this.#entry(serviceKey).total.noServer++;
   }
 
   addBytes(serviceKey: string, realServerKey: string | undefined, bytesIn: number, bytesOut: number): void {

@@ -131,6 +131,7 @@ export class UdpService extends Listener {
   }
 
   #noServer(flow: Flow): void {
+    this.#ctx.traffic.noServer(this.service.key);
     this.emit({
       type: 'no-real-server',
       service: this.service.key,

@@ -1,0 +1,114 @@
+// Config file text for the backends and the proxies under test. Everything listens on 127.0.0.1
+// only and keeps its pid file, logs and temp files in the run's directory.
+
+/** Ports the backends listen on: two HTTP real servers and one iperf3 server. */
+export interface BackendPorts {
+  readonly http: readonly [number, number];
+  readonly iperf: number;
+}
+
+/** Ports a proxy listens on: HTTP (balanced over both HTTP backends) and bulk (to iperf3). */
+export interface ProxyPorts {
+  readonly http: number;
+  readonly bulk: number;
+}
+
+export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+export const BODY = 'hello from the vsd macro benchmark backend\n';
+/** Fds for nginx and HAProxy: under the 20,000 open files a process may hold here. */
+const MAX_FILES = 19_000;
+const MAX_CONNECTIONS = 8_000;
+
+function nginxCommon(dir: string, name: string, workers: number): string {
+  return `worker_processes ${workers};
+pid ${dir}/${name}.pid;
+error_log ${dir}/${name}-error.log warn;
+worker_rlimit_nofile ${MAX_FILES};
+events { worker_connections ${MAX_CONNECTIONS}; }
+`;
+}
+
+/** The real servers: one nginx (one worker) answering a small fixed body on two ports, keep-alive. */
+export function backendNginxConfig(dir: string, ports: BackendPorts): string {
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((kind) => `  ${kind}_temp_path ${dir}/backend-${kind}-temp;`)
+    .join('\n');
+  return `${nginxCommon(dir, 'backend', 1)}
+http {
+  access_log off;
+${temp}
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  client_header_timeout 300s;
+  server {
+    listen 127.0.0.1:${ports.http[0]} backlog=4096;
+    listen 127.0.0.1:${ports.http[1]} backlog=4096;
+    default_type text/plain;
+    location / { return 200 ${JSON.stringify(BODY)}; }
+  }
+}
+`;
+}
+
+export function nginxStreamConfig(dir: string, backends: BackendPorts, ports: ProxyPorts): string {
+  return `load_module ${NGINX_STREAM_MODULE};
+${nginxCommon(dir, 'nginx-stream', 2)}
+stream {
+  upstream http { server 127.0.0.1:${backends.http[0]}; server 127.0.0.1:${backends.http[1]}; }
+  upstream bulk { server 127.0.0.1:${backends.iperf}; }
+  server { listen 127.0.0.1:${ports.http} backlog=4096; proxy_pass http; proxy_timeout 10m; }
+  server { listen 127.0.0.1:${ports.bulk}; proxy_pass bulk; proxy_timeout 10m; }
+}
+`;
+}
+
+export function haproxyConfig(backends: BackendPorts, ports: ProxyPorts): string {
+  return `global
+  nbthread 2
+  maxconn ${MAX_CONNECTIONS}
+
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 10m
+  timeout server 10m
+
+frontend http
+  bind 127.0.0.1:${ports.http}
+  default_backend http
+
+backend http
+  balance roundrobin
+  server s1 127.0.0.1:${backends.http[0]}
+  server s2 127.0.0.1:${backends.http[1]}
+
+frontend bulk
+  bind 127.0.0.1:${ports.bulk}
+  default_backend bulk
+
+backend bulk
+  server iperf 127.0.0.1:${backends.iperf}
+`;
+}
+
+export function vsdConfig(dir: string, backends: BackendPorts, ports: ProxyPorts): string {
+  // log_level info: the engine logs nothing per connection, and "vsd running" (our ready signal) is info.
+  return `log_level: info
+shutdown_grace: 1s
+control: { socket: ${dir}/vsd.sock }
+virtual_services:
+  - name: http
+    address: 127.0.0.1
+    port: ${ports.http}
+    scheduler: rr
+    real_servers:
+      - { address: 127.0.0.1, port: ${backends.http[0]}, weight: 1 }
+      - { address: 127.0.0.1, port: ${backends.http[1]}, weight: 1 }
+  - name: bulk
+    address: 127.0.0.1
+    port: ${ports.bulk}
+    scheduler: rr
+    real_servers:
+      - { address: 127.0.0.1, port: ${backends.iperf}, weight: 1 }
+`;
+}
