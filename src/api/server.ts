@@ -116,11 +116,13 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const onRetired = (service: string) => publish('retired', { service });
   const onHealth = (service: string, realServer: string, status: HealthStatus) =>
     publish('health', { service, realServer, ...status });
+  const onQuorum = (service: string, lost: boolean) => publish('quorum', { service, lost });
   director
     .on('reloaded', onReloaded)
     .on('drained', onDrained)
     .on('retired', onRetired)
-    .on('health', onHealth);
+    .on('health', onHealth)
+    .on('quorum', onQuorum);
   const intervalMs = options.rateIntervalMs ?? 1000;
   const ticker = setInterval(() => {
     sampleRates(director, rates, intervalMs);
@@ -134,7 +136,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       .off('reloaded', onReloaded)
       .off('drained', onDrained)
       .off('retired', onRetired)
-      .off('health', onHealth);
+      .off('health', onHealth)
+      .off('quorum', onQuorum);
     await Promise.all(apps.map((a) => a.close()));
   };
   try {

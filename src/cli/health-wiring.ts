@@ -7,6 +7,8 @@ import { checksFor } from '../model/health-schema.ts';
 import { formatEndpoint } from '../model/address.ts';
 import { serviceKey } from '../model/config.ts';
 import type { Logger } from './logger.ts';
+import { runNotify } from './notify.ts';
+import type { HealthStatus } from '../director/types.ts';
 import type { HealthTargetView } from '../api/deps.ts';
 
 const SEP = ' -> ';
@@ -22,7 +24,35 @@ export class HealthWiring {
     this.#director = director;
     this.#log = log;
     this.#monitor = new HealthMonitor({ onChange: (key, change) => this.#onChange(key, change) });
+    director.on('health', this.#onHealth).on('quorum', this.#onQuorum);
   }
+
+  #service(key: string) {
+    return this.#director.service(key)?.config;
+  }
+
+  // keepalived's notify_up/notify_down, per real server transition.
+  readonly #onHealth = (service: string, realServer: string, status: HealthStatus): void => {
+    const vs = this.#service(service);
+    const command = status.up ? vs?.notify_up : vs?.notify_down;
+    if (command)
+      runNotify(
+        command,
+        { VSD_SERVICE: service, VSD_REAL_SERVER: realServer, VSD_STATE: status.up ? 'up' : 'down' },
+        this.#log,
+      );
+  };
+
+  readonly #onQuorum = (service: string, lost: boolean): void => {
+    this.#log[lost ? 'warn' : 'info'](
+      { service, quorum: lost ? 'lost' : 'regained' },
+      `quorum ${lost ? 'lost' : 'regained'} on ${service}`,
+    );
+    const vs = this.#service(service);
+    const command = lost ? vs?.quorum_down : vs?.quorum_up;
+    if (command)
+      runNotify(command, { VSD_SERVICE: service, VSD_STATE: lost ? 'quorum_down' : 'quorum_up' }, this.#log);
+  };
 
   /** Brings the monitor's targets in line with the running config; call after start and each change. */
   sync(): void {
@@ -93,6 +123,7 @@ export class HealthWiring {
   }
 
   close(): Promise<void> {
+    this.#director.off('health', this.#onHealth).off('quorum', this.#onQuorum);
     return this.#monitor.close();
   }
 }

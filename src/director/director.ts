@@ -24,6 +24,7 @@ export interface DirectorEvents {
   drained: [service: string, realServer: string];
   retired: [service: string];
   health: [service: string, realServer: string, status: HealthStatus];
+  quorum: [service: string, lost: boolean];
 }
 
 export class Director extends EventEmitter<DirectorEvents> {
@@ -140,6 +141,7 @@ export class Director extends EventEmitter<DirectorEvents> {
     const current = this.#config ?? { ...next, virtual_services: [] };
     const plan = planReload(current, next);
     const byKey = new Map(next.virtual_services.map((vs) => [serviceKey(vs), vs]));
+    const quorumChanges: [string, boolean][] = [];
     for (const change of plan.services) {
       const drainMs = (vs: VirtualServiceConfig | undefined) => vs?.drain_timeout ?? next.drain_timeout;
       if (change.kind === 'add') {
@@ -159,7 +161,10 @@ export class Director extends EventEmitter<DirectorEvents> {
         svc.retire(drainMs(svc.config));
         this.#retired.set(change.key, svc);
       } else {
-        this.#services.get(change.key)?.reconfigure(change.config, drainMs(change.config));
+        const svc = this.#services.get(change.key);
+        const lostBefore = svc?.quorumLost;
+        svc?.reconfigure(change.config, drainMs(change.config));
+        if (svc && svc.quorumLost !== lostBefore) quorumChanges.push([svc.key, svc.quorumLost]);
       }
     }
     // Keep config order for listing.
@@ -176,14 +181,17 @@ export class Director extends EventEmitter<DirectorEvents> {
         persistence: this.persistence,
       });
     }
+    for (const [key, lost] of quorumChanges) this.emit('quorum', key, lost);
     return plan;
   }
 
   /** A health verdict from a monitor; returns whether it changed anything. */
   setHealth(serviceKey: string, rsKey: string, status: HealthStatus): boolean {
     const svc = this.#services.get(serviceKey);
+    const lostBefore = svc?.quorumLost;
     if (!svc?.setHealth(rsKey, status)) return false;
     this.emit('health', serviceKey, rsKey, status);
+    if (svc.quorumLost !== lostBefore) this.emit('quorum', serviceKey, svc.quorumLost);
     // UDP sessions on a server that went down expire now (expire_nodest_conn), not a sweep later.
     for (const engine of new Set(this.#engines.values())) engine.refresh?.();
     return true;

@@ -23,6 +23,9 @@ export class LiveService implements ServiceState {
   /** Every configured real server, in config order, before health is applied. */
   #configured: RealServerState[] = [];
   readonly #health = new Map<string, HealthStatus>();
+  /** True while the live weight is under quorum (with hysteresis). */
+  quorumLost = false;
+  #sorry: RealServerState | undefined;
   /** Set when the whole service is removed: its listener is gone, its connections drain. */
   retiredAt: number | undefined;
   readonly #clock: Clock;
@@ -75,6 +78,25 @@ export class LiveService implements ServiceState {
     }
     this.#configured = next;
     this.draining = draining;
+    const sorry = vs.sorry_server;
+    const sorryKey = sorry && formatEndpoint(sorry.address, sorry.port);
+    if (!sorry || !sorryKey) this.#sorry = undefined;
+    else if (this.#sorry?.key !== sorryKey) {
+      const slot = this.#slot();
+      this.counts.setThresholds(slot, 0, 0);
+      const config = {
+        address: sorry.address,
+        port: sorry.port,
+        weight: 1,
+        upper_threshold: 0,
+        lower_threshold: 0,
+      };
+      this.#sorry = {
+        key: sorryKey,
+        config,
+        dest: { slot, address: sorry.address, port: sorry.port, weight: 1 },
+      };
+    }
     this.#publish();
   }
 
@@ -105,9 +127,21 @@ export class LiveService implements ServiceState {
       if (h && !h.up && !h.inhibit) down.push(state);
       else up.push(state);
     }
-    this.realServers = up;
+    this.#updateQuorum(up.reduce((sum, r) => sum + r.dest.weight, 0));
+    // Quorum lost with a sorry server: it takes the new connections; servers still up are kept quiescent.
+    const serving =
+      this.quorumLost && this.#sorry
+        ? [this.#sorry, ...up.map((r) => ({ ...r, dest: { ...r.dest, weight: 0 } }))]
+        : up;
+    this.realServers = serving;
     this.down = down;
-    this.scheduler.update(up.map((r) => r.dest));
+    this.scheduler.update(serving.map((r) => r.dest));
+  }
+
+  #updateQuorum(liveWeight: number): void {
+    const { quorum, quorum_hysteresis: h } = this.config;
+    if (!this.quorumLost && liveWeight < quorum - h) this.quorumLost = true;
+    else if (this.quorumLost && liveWeight >= quorum + h) this.quorumLost = false;
   }
 
   /** The whole service goes: every real server drains. */

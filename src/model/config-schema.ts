@@ -39,6 +39,26 @@ export const virtualServiceSchema = z.strictObject({
   persistence: persistenceSchema.optional(),
   /** The health check every real server gets unless it lists its own `checks`. */
   health: healthSchema.optional(),
+  /** Quorum (keepalived): lost when the live weight falls below quorum - hysteresis, back at quorum + hysteresis. */
+  quorum: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(1),
+  quorum_hysteresis: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0),
+  /** Takes every new connection while quorum is lost. */
+  sorry_server: z.strictObject({ address, port }).optional(),
+  /** Commands run (sh -c) when a real server goes up or down, and when quorum is regained or lost. */
+  notify_up: z.string().min(1).optional(),
+  notify_down: z.string().min(1).optional(),
+  quorum_up: z.string().min(1).optional(),
+  quorum_down: z.string().min(1).optional(),
   /** Services with the same group share one persistence domain (what fwmark services give LVS users). */
   group: z.string().min(1).max(64).optional(),
   /** UDP: schedule every datagram on its own (ipvsadm -o), for DNS-like traffic. */
