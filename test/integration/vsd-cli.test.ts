@@ -94,6 +94,18 @@ test('start: a config no engine can carry out is refused with VSD_ERR_ENGINE_UNS
   );
 });
 
+test('start: a control socket that cannot be created stops startup with VSD_ERR_LISTEN, nothing left listening', async (t) => {
+  const port = await unusedPort();
+  const file = await tempConfig(
+    t,
+    `control: { socket: /dev/null/vsd.sock }\nvirtual_services:\n  - { address: 127.0.0.1, port: ${port} }\n`,
+  );
+  const r = run(t, ['start', '--config', file]);
+  assert.equal(await r.exit, 1);
+  assert.match(r.stderr, /VSD_ERR_LISTEN: control socket \/dev\/null\/vsd\.sock: cannot create/);
+  await assert.rejects(askName('127.0.0.1', port), /ECONNREFUSED/);
+});
+
 test('start: serves traffic, logs JSON, reloads on SIGHUP, SIGTERM stops it gracefully with exit 0', async (t) => {
   const one = await namedBackend('one');
   const two = await namedBackend('two');
