@@ -1,6 +1,6 @@
 // Live changes through the Director: drain on removal, counts carried over, no-op reloads,
 // refused reloads that change nothing, and rollback when an engine cannot apply.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -8,22 +8,10 @@ import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { isVsdError } from '../../src/model/errors.ts';
 import { startDirector } from '../helpers/director.ts';
-import {
-  askName,
-  namedBackend,
-  openAndReadLine,
-  unusedPort,
-  waitFor,
-  type TestServer,
-} from '../helpers/net.ts';
+import { backends } from '../helpers/scenario.ts';
+import { askName, openAndReadLine, unusedPort, waitFor, type TestServer } from '../helpers/net.ts';
 
 const VIP = '127.0.0.1';
-
-async function backends(t: TestContext, names: string[]): Promise<TestServer[]> {
-  const list = await Promise.all(names.map((n) => namedBackend(n)));
-  t.after(() => Promise.all(list.map((b) => b.close())));
-  return list;
-}
 
 const svc = (port: number, servers: [TestServer, number][], extra: Record<string, unknown> = {}) => ({
   address: VIP,

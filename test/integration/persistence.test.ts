@@ -1,28 +1,16 @@
 // Persistence (affinity) through real connections: netmask grouping, timeout, groups of services,
 // quiesced servers with and without expire_quiescent_template.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { isVsdError } from '../../src/model/errors.ts';
 import { startDirector } from '../helpers/director.ts';
-import {
-  askName,
-  namedBackend,
-  openAndReadLine,
-  unusedPort,
-  waitFor,
-  type TestServer,
-} from '../helpers/net.ts';
+import { backends } from '../helpers/scenario.ts';
+import { askName, openAndReadLine, unusedPort, waitFor, type TestServer } from '../helpers/net.ts';
 import { once } from 'node:events';
 
 const VIP = '127.0.0.1';
-
-async function backends(t: TestContext, specs: [string, string][]): Promise<TestServer[]> {
-  const list = await Promise.all(specs.map(([name, host]) => namedBackend(name, host)));
-  t.after(() => Promise.all(list.map((b) => b.close())));
-  return list;
-}
 
 test('netmask /24: clients of one subnet share a server; other subnets are scheduled', async (t) => {
   const [a, b] = await backends(t, [

@@ -1,34 +1,15 @@
 // The proxy engine through real loopback sockets: scheduling, failover on connect errors,
 // resets, counts, half-close, idle timeout, PROXY protocol, IPv6 and graceful close.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import {
-  askName,
-  customBackend,
-  namedBackend,
-  openAndReadLine,
-  unusedPort,
-  waitFor,
-  type TestServer,
-} from '../helpers/net.ts';
+import { customBackend, openAndReadLine, unusedPort, waitFor } from '../helpers/net.ts';
 import { startDirector } from '../helpers/director.ts';
+import { backends, hold, sequence } from '../helpers/scenario.ts';
 
 const VIP = '127.0.0.1';
-
-async function backends(t: TestContext, names: string[], host = '127.0.0.1'): Promise<TestServer[]> {
-  const list = await Promise.all(names.map((n) => namedBackend(n, host)));
-  t.after(() => Promise.all(list.map((b) => b.close())));
-  return list;
-}
-
-async function sequence(port: number, n: number, host = VIP): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await askName(host, port));
-  return out;
-}
 
 test('wrr 4:3:2 through real connections gives A A B A B C A B C', async (t) => {
   const [a, b, c] = await backends(t, ['A', 'B', 'C']);
@@ -47,7 +28,7 @@ test('wrr 4:3:2 through real connections gives A A B A B C A B C', async (t) => 
       },
     ],
   });
-  assert.deepEqual(await sequence(port, 18), 'A A B A B C A B C A A B A B C A B C'.split(' '));
+  assert.deepEqual(await sequence(VIP, port, 18), 'A A B A B C A B C A A B A B C A B C'.split(' '));
 });
 
 test('rr skips a weight-0 (quiescent) server', async (t) => {
@@ -67,7 +48,7 @@ test('rr skips a weight-0 (quiescent) server', async (t) => {
       },
     ],
   });
-  assert.deepEqual(await sequence(port, 6), ['A', 'C', 'A', 'C', 'A', 'C']);
+  assert.deepEqual(await sequence(VIP, port, 6), ['A', 'C', 'A', 'C', 'A', 'C']);
   assert.equal(b!.accepted, 0);
 });
 
@@ -87,14 +68,7 @@ test('wlc with held connections follows overhead/weight, first of equals wins', 
       },
     ],
   });
-  const held: Socket[] = [];
-  t.after(() => held.forEach((s) => s.destroy()));
-  const names: string[] = [];
-  for (let i = 0; i < 6; i++) {
-    const { line, socket } = await openAndReadLine(VIP, port);
-    names.push(line);
-    held.push(socket);
-  }
+  const { names } = await hold(t, VIP, port, 6);
   // overhead = active*256; A wins while 256*activeA*1 <= 256*activeB*2 (ties go to A, listed first).
   // picks: (0,0)->A (1,0)->B (1,1)->A (2,1)->A (3,1)->B (3,2)->A
   assert.deepEqual(names, ['A', 'B', 'A', 'A', 'B', 'A']);
@@ -118,14 +92,7 @@ test('upper threshold: an overloaded server gets nothing new until it drops belo
       },
     ],
   });
-  const held: Socket[] = [];
-  t.after(() => held.forEach((s) => s.destroy()));
-  const names: string[] = [];
-  for (let i = 0; i < 6; i++) {
-    const { line, socket } = await openAndReadLine(VIP, port);
-    names.push(line);
-    held.push(socket);
-  }
+  const { names, sockets: held } = await hold(t, VIP, port, 6);
   // lc alternates A B A B; A reaches 2 (its upper threshold) and is skipped from then on.
   assert.deepEqual(names, ['A', 'B', 'A', 'B', 'B', 'B']);
   const s = d.service();
@@ -157,7 +124,7 @@ test('a refused connect goes to the next real server and is reported', async (t)
       },
     ],
   });
-  assert.deepEqual(await sequence(port, 4), ['B', 'B', 'B', 'B']);
+  assert.deepEqual(await sequence(VIP, port, 4), ['B', 'B', 'B', 'B']);
   // No health checks here: every connection tries the dead server first (rr), then the next.
   const failures = d.events.filter((e) => e.type === 'connect-failed');
   assert.equal(failures.length, 4);
@@ -347,7 +314,7 @@ test('IPv6 virtual service and real servers', async (t) => {
       },
     ],
   });
-  assert.deepEqual(await sequence(port, 4, '::1'), ['A6', 'B6', 'A6', 'B6']);
+  assert.deepEqual(await sequence('::1', port, 4), ['A6', 'B6', 'A6', 'B6']);
 });
 
 test('close(): stops accepting at once, lets an established stream finish within the grace period', async (t) => {

@@ -2,10 +2,10 @@
 // name, six connections held open one after another, so the counts each pick sees are known.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
 import type { SchedulerName } from '../../src/model/scheduler-names.ts';
 import { startDirector } from '../helpers/director.ts';
-import { askName, namedBackend, openAndReadLine, unusedPort } from '../helpers/net.ts';
+import { backends, hold } from '../helpers/scenario.ts';
+import { askName, unusedPort } from '../helpers/net.ts';
 
 const VIP = '127.0.0.1';
 
@@ -24,8 +24,7 @@ const HELD: [SchedulerName, string, string][] = [
 ];
 
 async function setup(t: TestContext, scheduler: SchedulerName) {
-  const servers = await Promise.all(['A', 'B', 'C'].map((n) => namedBackend(n)));
-  t.after(() => Promise.all(servers.map((s) => s.close())));
+  const servers = await backends(t, ['A', 'B', 'C']);
   const port = await unusedPort();
   await startDirector(t, {
     virtual_services: [
@@ -43,14 +42,7 @@ async function setup(t: TestContext, scheduler: SchedulerName) {
 for (const [scheduler, expected, why] of HELD) {
   test(`${scheduler}: ${expected} (${why})`, async (t) => {
     const port = await setup(t, scheduler);
-    const held: Socket[] = [];
-    t.after(() => held.forEach((s) => s.destroy()));
-    const names: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const { line, socket } = await openAndReadLine(VIP, port);
-      names.push(line);
-      held.push(socket);
-    }
+    const { names } = await hold(t, VIP, port, 6);
     assert.equal(names.join(' '), expected);
   });
 }

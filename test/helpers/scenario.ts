@@ -1,0 +1,43 @@
+// Building blocks the integration tests share: named backends cleaned up with the test, a run of
+// connections that each ask for a name, and connections held open so counts build up.
+import type { TestContext } from 'node:test';
+import type { Socket } from 'node:net';
+import { askName, namedBackend, openAndReadLine, type TestServer } from './net.ts';
+
+/** Named backends on `host` (or each on its own host with [name, host] pairs), closed after the test. */
+export async function backends(
+  t: TestContext,
+  names: (string | [string, string])[],
+  host = '127.0.0.1',
+): Promise<TestServer[]> {
+  const list = await Promise.all(
+    names.map((n) => (typeof n === 'string' ? namedBackend(n, host) : namedBackend(n[0], n[1]))),
+  );
+  t.after(() => Promise.all(list.map((b) => b.close())));
+  return list;
+}
+
+/** The names that answer n connections made one after another (each closed before the next). */
+export async function sequence(host: string, port: number, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(await askName(host, port));
+  return out;
+}
+
+/** n connections opened one after another and kept open until the test ends; the names that answered. */
+export async function hold(
+  t: TestContext,
+  host: string,
+  port: number,
+  n: number,
+): Promise<{ names: string[]; sockets: Socket[] }> {
+  const sockets: Socket[] = [];
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { line, socket } = await openAndReadLine(host, port);
+    names.push(line);
+    sockets.push(socket);
+  }
+  return { names, sockets };
+}
