@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   VSD_ERR_BAD_REQUEST: 'An API request is malformed (not JSON, wrong shape, bad parameter).',
   VSD_ERR_UNAUTHORIZED: 'An API request on the HTTP listener lacks the right bearer token.',
   VSD_ERR_API: 'The control API could not be reached or answered with an error.',
+  VSD_ERR_NFT: 'nft could not be run, or refused a ruleset the kernel engine compiled.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,68 @@
+// The impure edge of the kernel engine: loads a compiled ruleset with one `nft -f` transaction and
+// reads vsd's tables back as JSON, optionally inside a network namespace (`ip netns exec`).
+import { spawn } from 'node:child_process';
+import { VsdError } from '../../model/errors.ts';
+
+export interface NftTarget {
+  /** Run inside this network namespace (ip netns exec NAME ...); the host's own namespace otherwise. */
+  readonly netns?: string;
+}
+
+function run(target: NftTarget, args: string[], input?: string): Promise<string> {
+  const argv = target.netns ? ['ip', 'netns', 'exec', target.netns, 'nft', ...args] : ['nft', ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] ?? 'nft', argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.on('error', (e) =>
+      reject(new VsdError('VSD_ERR_NFT', `cannot run ${argv.join(' ')}: ${e.message}`, { cause: e })),
+    );
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else
+        reject(
+          new VsdError('VSD_ERR_NFT', `${argv.join(' ')} failed (exit ${code}): ${err.trim()}`, {
+            details: err.trim().split('\n'),
+          }),
+        );
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Replaces vsd's tables in one transaction (the ruleset text does the swap itself). */
+export async function applyRuleset(target: NftTarget, ruleset: string): Promise<void> {
+  await run(target, ['-f', '-'], ruleset);
+}
+
+/** Checks a ruleset without loading it. */
+export async function checkRuleset(target: NftTarget, ruleset: string): Promise<void> {
+  await run(target, ['-c', '-f', '-'], ruleset);
+}
+
+export type NftObject = Record<string, Record<string, unknown>>;
+
+/** One table, as `nft -j list table` gives it: the list of its objects (table, chain, map, counter, rule...). */
+export async function readTable(target: NftTarget, family: string, name = 'vsd'): Promise<NftObject[]> {
+  const json = JSON.parse(await run(target, ['-j', 'list', 'table', family, name])) as {
+    nftables?: NftObject[];
+  };
+  return json.nftables ?? [];
+}
+
+/** Named counters of a table: name -> { packets, bytes }. */
+export async function readCounters(
+  target: NftTarget,
+  family: string,
+  name = 'vsd',
+): Promise<Map<string, { packets: number; bytes: number }>> {
+  const out = new Map<string, { packets: number; bytes: number }>();
+  for (const o of await readTable(target, family, name)) {
+    const c = o.counter as { name?: string; packets?: number; bytes?: number } | undefined;
+    if (c?.name !== undefined) out.set(c.name, { packets: c.packets ?? 0, bytes: c.bytes ?? 0 });
+  }
+  return out;
+}
