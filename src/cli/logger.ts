@@ -3,6 +3,6 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level = 'info'): Logger {
+export function createLogger(level: string = 'info'): Logger {
   return pino({ level, base: { name: 'vsd' }, timestamp: pino.stdTimeFunctions.isoTime });
 }

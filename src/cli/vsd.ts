@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../model/config.ts';
 import { isVsdError, VsdError } from '../model/errors.ts';
 import { createLogger } from './logger.ts';
-import { runUntilSignal } from './run-director.ts';
+import { createDirector, runUntilSignal } from './run-director.ts';
 import { demoConfig, startDemoBackend } from './demo.ts';
 import { agentMain } from './agent.ts';
 
@@ -75,6 +75,16 @@ export async function main(
       case 'check': {
         const file = requireConfig(values, 'check');
         const config = await loadConfigFile(file);
+        // Valid is not enough: the engines of this build must be able to carry it out, as `start` checks.
+        const problems = createDirector(createLogger('silent')).unsupported(config);
+        if (problems.length > 0)
+          throw new VsdError(
+            'VSD_ERR_ENGINE_UNSUPPORTED',
+            `${file}: config cannot be carried out: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`,
+            {
+              details: problems,
+            },
+          );
         out(`${file}: ok (${config.virtual_services.length} virtual service(s))`);
         return 0;
       }
