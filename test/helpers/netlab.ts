@@ -132,3 +132,16 @@ export function createNatLab(): NatLab {
     destroy,
   };
 }
+
+/** Why netlab tests cannot run here (not root, a tool missing), or false when they can. */
+export function netlabUnavailable(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
+  for (const tool of ['ip', 'nft']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return `${tool} is not installed (CI installs iproute2 and nftables)`;
+    }
+  }
+  return false;
+}

@@ -6,22 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { applyRuleset, readCounters, readTable } from '../../src/engines/nft/apply.ts';
 import { GOLDEN, rs, service } from '../unit/nft/fixtures.ts';
-
-function missing(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const tool of ['ip', 'nft']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed (CI installs iproute2 and nftables)`;
-    }
-  }
-  return false;
-}
+import { netlabUnavailable } from '../helpers/netlab.ts';
 
 test(
   'a compiled ruleset loads into a namespace, reads back, and is swapped atomically',
-  { skip: missing() },
+  { skip: netlabUnavailable() },
   async (t) => {
     const netns = `vsdt-nft-${process.pid}`;
     execFileSync('ip', ['netns', 'add', netns]);

@@ -4,23 +4,11 @@
 // flow to a removed server alive while new flows go to the one left (FINDINGS §4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { applyRuleset, readCounters } from '../../src/engines/nft/apply.ts';
 import type { NftInput, NftService } from '../../src/engines/nft/types.ts';
-import { createNatLab, type NatLab } from '../helpers/netlab.ts';
-
-function missing(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const tool of ['ip', 'nft']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed (CI installs iproute2 and nftables)`;
-    }
-  }
-  return false;
-}
+import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
 
 /** Lines a child prints, and a way to wait for one. */
 function lines(child: ChildProcess): {
@@ -121,7 +109,7 @@ function tally(values: readonly string[]): Record<string, number> {
 
 test(
   'a compiled NAT ruleset forwards real traffic: wrr 2:1, client address kept, swap keeps old flows',
-  { skip: missing(), timeout: 30_000 },
+  { skip: netlabUnavailable(), timeout: 30_000 },
   async (t) => {
     const lab = createNatLab();
     t.after(() => lab.destroy());
