@@ -19,5 +19,8 @@ export function logEngineEvent(log: Logger, event: EngineEvent): void {
     case 'no-real-server':
       log.warn(event, 'no usable real server: client reset');
       break;
+    case 'kernel-failed':
+      log.error(event, `kernel engine: ${event.message}`);
+      break;
   }
 }

@@ -4,7 +4,8 @@ import { loadConfigFile } from '../model/config.ts';
 import { isVsdError } from '../model/errors.ts';
 import { Director } from '../director/director.ts';
 import type { ReloadPlan } from '../director/plan-reload.ts';
-import type { Engine } from '../director/types.ts';
+import type { Engine, EngineEvent } from '../director/types.ts';
+import { KernelEngine } from '../engines/nft/engine.ts';
 import { ProxyEngine } from '../engines/proxy/engine.ts';
 import { startApi, type RunningApi } from '../api/server.ts';
 import { logEngineEvent } from './engine-events.ts';
@@ -12,8 +13,16 @@ import { HealthWiring } from './health-wiring.ts';
 import type { Logger } from './logger.ts';
 
 export function createDirector(log: Logger): Director {
-  const proxy = new ProxyEngine({ emit: (event) => logEngineEvent(log, event) });
-  const engines = new Map<ForwardingMethod, Engine>([['proxy', proxy]]);
+  const emit = (event: EngineEvent) => logEngineEvent(log, event);
+  const proxy = new ProxyEngine({ emit });
+  // Created always, but it touches nftables only once a nat, fullnat or dr service is configured.
+  const kernel = new KernelEngine({ emit });
+  const engines = new Map<ForwardingMethod, Engine>([
+    ['proxy', proxy],
+    ['nat', kernel],
+    ['fullnat', kernel],
+    ['dr', kernel],
+  ]);
   const director = new Director({ engines });
   director.on('drained', (service, realServer) =>
     log.info({ service, realServer }, 'real server drained and removed'),

@@ -172,13 +172,16 @@ export class Director extends EventEmitter<DirectorEvents> {
     this.#services.clear();
     for (const s of ordered) this.#services.set(s.key, s);
     this.#config = next;
-    for (const [method, engine] of this.#engines) {
+    // One engine may carry several forwarding methods (the kernel engine: nat, fullnat, dr): it gets
+    // all of its services in one apply.
+    for (const engine of new Set(this.#engines.values())) {
       await engine.apply({
-        services: ordered.filter((s) => s.config.forwarding === method),
+        services: ordered.filter((s) => this.#engines.get(s.config.forwarding) === engine),
         timeouts: next.timeouts,
         expireQuiescentTemplate: next.expire_quiescent_template,
         expireNodestConn: next.expire_nodest_conn,
         persistence: this.persistence,
+        kernel: next.kernel,
       });
     }
     for (const [key, lost] of quorumChanges) this.emit('quorum', key, lost);

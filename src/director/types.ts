@@ -51,6 +51,8 @@ export interface DesiredState {
   readonly expireNodestConn: boolean;
   /** Persistence templates, owned by the Director so they outlive engines and can be synced. */
   readonly persistence: PersistenceTable;
+  /** Settings of the kernel engine (table name, dr interface, conntrack sampling). */
+  readonly kernel: Config['kernel'];
 }
 
 /** One entry of the connection table, as `ipvsadm -L -c` shows it. */
@@ -91,7 +93,9 @@ export type EngineEvent =
   | { type: 'listen-failed'; service: string; code: string; message: string; retryInMs: number }
   | { type: 'connect-failed'; service: string; realServer: string; reason: string }
   | { type: 'no-real-server'; service: string; client: string }
-  | { type: 'session-refused'; service: string; client: string; reason: string };
+  | { type: 'session-refused'; service: string; client: string; reason: string }
+  /** The kernel engine could not bring nftables or conntrack up to date; it retries on the next change. */
+  | { type: 'kernel-failed'; code: string; message: string };
 
 export interface Engine {
   readonly name: string;

@@ -30,7 +30,7 @@ test(
       .filter((o) => o.chain)
       .map((o) => (o.chain as { name: string }).name)
       .sort();
-    assert.deepEqual(chains, ['postrouting', 'prerouting']);
+    assert.deepEqual(chains, ['postrouting', 'prerouting', 'vs_tcp_10.0.0.100_80']);
 
     // A second apply replaces the table in one transaction: one real server left, its map has it alone.
     await applyRuleset(

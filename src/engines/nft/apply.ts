@@ -66,3 +66,21 @@ export async function readCounters(
   }
   return out;
 }
+
+export interface CounterValue {
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+/** Every named counter of the tables called `name` (any family): "family name" -> value. One `nft` run. */
+export async function readAllCounters(target: NftTarget, name = 'vsd'): Promise<Map<string, CounterValue>> {
+  const json = JSON.parse(await run(target, ['-j', 'list', 'counters'])) as { nftables?: NftObject[] };
+  const out = new Map<string, CounterValue>();
+  for (const o of json.nftables ?? []) {
+    const c = o.counter as
+      { family?: string; table?: string; name?: string; packets?: number; bytes?: number } | undefined;
+    if (c?.table !== name || c.name === undefined) continue;
+    out.set(`${c.family ?? ''} ${c.name}`, { packets: c.packets ?? 0, bytes: c.bytes ?? 0 });
+  }
+  return out;
+}

@@ -30,6 +30,20 @@ export function liveDests(svc: NftService): Dest[] {
   return dests;
 }
 
+/**
+ * Real servers a persistence entry may keep naming: the live ones, and quiesced (weight 0, not down)
+ * ones too when templates to them do not expire (IPVS expire_quiescent_template=0).
+ */
+export function affinityDests(svc: NftService): Dest[] {
+  const dests: Dest[] = [];
+  svc.realServers.forEach((rs, i) => {
+    if (rs.down === true) return;
+    if (rs.weight > 0 || svc.quiescentAffinity === true)
+      dests.push({ slot: i, address: rs.address, port: rs.port, weight: rs.weight });
+  });
+  return dests;
+}
+
 function tableSlots(table: readonly (Dest | undefined)[]): number[] {
   // The schedulers fill every entry when given at least one live server.
   return table.map((d) => d?.slot ?? 0);

@@ -34,6 +34,8 @@ export interface NftService {
   readonly scheduler: SchedulerName;
   readonly flags: readonly SchedulerFlag[];
   readonly persistence?: NftPersistence;
+  /** Affinity to a quiesced (weight 0) real server still binds (IPVS expire_quiescent_template=0). */
+  readonly quiescentAffinity?: boolean;
   /** fullnat: the source address real servers see (same family as vip). */
   readonly snatAddress?: string;
   /** In config order: the order shapes the sh, dh and mh tables, as in IPVS. */

@@ -1,0 +1,102 @@
+// The Director's live services as the nft compiler's plain input, and the map back from nft counter
+// names to service and real server keys. Pure.
+import { formatEndpoint } from '../../model/address.ts';
+import { persistencePrefix } from '../../model/config.ts';
+import type { VirtualServiceConfig } from '../../model/config-schema.ts';
+import type { ServiceState } from '../../director/types.ts';
+import { realServerCounterName, serviceCounterName } from './names.ts';
+import type { NftRealServer, NftService } from './types.ts';
+
+export interface LiveFacts {
+  /** dr: real server address -> MAC on the director's link. */
+  readonly macs: ReadonlyMap<string, string>;
+  /** IPVS expire_quiescent_template: off means affinity to a weight-0 server still binds. */
+  readonly expireQuiescentTemplate: boolean;
+  /** Over its upper threshold (sampled from conntrack): no new flows, like weight 0. */
+  overloaded(svc: ServiceState, slot: number): boolean;
+}
+
+function common(vs: VirtualServiceConfig): Omit<NftService, 'realServers'> {
+  return {
+    name: vs.name ?? `${vs.protocol}:${vs.address}:${vs.port}`,
+    protocol: vs.protocol,
+    vip: vs.address,
+    vport: vs.port,
+    forwarding: vs.forwarding,
+    scheduler: vs.scheduler,
+    flags: vs.scheduler_flags,
+    ...(vs.persistence === undefined
+      ? {}
+      : {
+          persistence: {
+            timeoutS: Math.max(1, Math.round(vs.persistence.timeout / 1000)),
+            prefix: persistencePrefix(vs),
+          },
+        }),
+    ...(vs.snat_address === undefined ? {} : { snatAddress: vs.snat_address }),
+  };
+}
+
+/** A service from its config alone (what the engine can be asked before anything runs). */
+export function nftServiceOfConfig(vs: VirtualServiceConfig): NftService {
+  return {
+    ...common(vs),
+    // dr MACs are resolved on the link when the service is applied; any valid MAC stands in here.
+    realServers: vs.real_servers.map((rs) => ({
+      address: rs.address,
+      port: rs.port,
+      weight: rs.weight,
+      ...(vs.forwarding === 'dr' ? { mac: '00:00:00:00:00:00' } : {}),
+    })),
+  };
+}
+
+/**
+ * A live service: its real servers in config order (the order shapes the sh, dh and mh tables), the
+ * failing ones marked down, the sorry server (which the Director adds while quorum is lost) last.
+ */
+export function nftServiceOfState(svc: ServiceState, facts: LiveFacts): NftService {
+  const order = new Map(svc.config.real_servers.map((rs, i) => [formatEndpoint(rs.address, rs.port), i]));
+  const rank = (key: string) => order.get(key) ?? Number.MAX_SAFE_INTEGER;
+  const all = [
+    ...svc.realServers.map((r) => ({ r, down: false })),
+    ...svc.down.map((r) => ({ r, down: true })),
+  ].sort((a, b) => rank(a.r.key) - rank(b.r.key));
+  const realServers = all.map(({ r, down }): NftRealServer => {
+    const mac = facts.macs.get(r.dest.address);
+    return {
+      address: r.dest.address,
+      port: r.dest.port,
+      weight: !down && facts.overloaded(svc, r.dest.slot) ? 0 : r.dest.weight,
+      ...(down ? { down: true } : {}),
+      ...(mac === undefined ? {} : { mac }),
+    };
+  });
+  return {
+    ...common(svc.config),
+    ...(facts.expireQuiescentTemplate ? {} : { quiescentAffinity: true }),
+    realServers,
+  };
+}
+
+export interface CounterOwner {
+  readonly service: string;
+  /** Undefined for the service's own counter. */
+  readonly realServer?: string;
+}
+
+/** nft counter name -> which service (and real server) it counts. */
+export function counterOwners(
+  services: readonly ServiceState[],
+  compiled: readonly NftService[],
+): Map<string, CounterOwner> {
+  const out = new Map<string, CounterOwner>();
+  services.forEach((svc, i) => {
+    const nft = compiled[i];
+    if (nft === undefined) return;
+    out.set(serviceCounterName(nft), { service: svc.key });
+    for (const rs of [...svc.realServers, ...svc.down])
+      out.set(realServerCounterName(nft, rs.dest), { service: svc.key, realServer: rs.key });
+  });
+  return out;
+}
