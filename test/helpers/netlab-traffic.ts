@@ -47,15 +47,18 @@ export function lines(child: ChildProcess): {
   };
 }
 
-/** A TCP server on :8080 answering "<name> <peer address>\n", then echoing. */
-export function serverCode(name: string): string {
+/** A TCP server on each port (8080 by default) answering "<name> <peer address>\n", then echoing. */
+export function serverCode(name: string, ports: readonly number[] = [8080]): string {
   return `
 const net = process.getBuiltinModule('node:net');
-net.createServer((s) => {
-  s.on('error', () => {});
-  s.write(${JSON.stringify(name)} + ' ' + s.remoteAddress + '\\n');
-  s.pipe(s);
-}).listen(8080, '0.0.0.0', () => console.log('listening'));`;
+let up = 0;
+for (const port of ${JSON.stringify(ports)}) {
+  net.createServer((s) => {
+    s.on('error', () => {});
+    s.write(${JSON.stringify(name)} + ' ' + s.remoteAddress + '\\n');
+    s.pipe(s);
+  }).listen(port, '0.0.0.0', () => { if (++up === ${ports.length}) console.log('listening'); });
+}`;
 }
 
 /** n short connections one after another; prints each greeting, or "ERR ...". */

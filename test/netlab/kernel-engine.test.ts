@@ -33,6 +33,8 @@ virtual_services:
       real_servers: [ { address: ${rs1}, port: 8080 }, { address: ${rs2}, port: 8080 } ] }
   - { address: ${vip}, port: 82, forwarding: nat, scheduler: rr, persistence: { timeout: 60s },
       real_servers: [ { address: ${rs1}, port: 8080 }, { address: ${rs2}, port: 8080 } ] }
+  - { address: ${vip}, port: 0, forwarding: nat, scheduler: rr, persistence: { timeout: 60s },
+      real_servers: [ { address: ${rs1}, port: 0 }, { address: ${rs2}, port: 0 } ] }
 `;
 }
 
@@ -49,7 +51,7 @@ test(
       [lab.rs1, 'rs1'],
       [lab.rs2, 'rs2'],
     ] as const) {
-      const server = lab.spawnIn(ns, [process.execPath, '-e', serverCode(name)]);
+      const server = lab.spawnIn(ns, [process.execPath, '-e', serverCode(name, [8080, 9001, 9002])]);
       await lines(server).waitFor((l) => l === 'listening');
     }
     const socket = join(dir, 'vsd.sock');
@@ -121,6 +123,13 @@ test(
     assert.equal(quiesce.status, 200, quiesce.text);
     assert.deepEqual(tally(await burst(lab, 4, 82)), { [`${other} ${addr.client}`]: 4 });
     assert.match(nft('list', 'counter', 'ip', 'vsd', `vs_tcp_${addr.vip}_82`), /packets 10 /, 'no swap');
+
+    // Port 0: every other port of the VIP, each flow keeping its port, one client on one server.
+    const ports = [...(await burst(lab, 3, 9001)), ...(await burst(lab, 3, 9002))];
+    assert.equal(Object.keys(tally(ports)).length, 1, JSON.stringify(ports));
+    assert.match(ports[0] ?? '', /^rs[12] /);
+    // Ports that have their own service still go to it: 80 is nat wrr (rs1 only while rs2 is quiesced).
+    assert.deepEqual(tally(await burst(lab, 2, 80)), { [`rs1 ${addr.client}`]: 2 });
 
     // Stop: vsd's tables are gone from the namespace.
     vsd.kill('SIGTERM');
