@@ -47,18 +47,95 @@ export function lines(child: ChildProcess): {
   };
 }
 
+/** Listens on IPv4 and IPv6 separately, so IPv4 peers show as plain IPv4 addresses. */
+const LISTEN_BOTH = `
+const listenBoth = (make, port, ready) => {
+  let n = 0;
+  const done = () => { if (++n === 2) ready(); };
+  make().listen({ port, host: '0.0.0.0' }, done);
+  make().listen({ port, host: '::', ipv6Only: true }, done);
+};`;
+
 /** A TCP server on each port (8080 by default) answering "<name> <peer address>\n", then echoing. */
 export function serverCode(name: string, ports: readonly number[] = [8080]): string {
   return `
 const net = process.getBuiltinModule('node:net');
+${LISTEN_BOTH}
 let up = 0;
 for (const port of ${JSON.stringify(ports)}) {
-  net.createServer((s) => {
+  listenBoth(() => net.createServer((s) => {
     s.on('error', () => {});
     s.write(${JSON.stringify(name)} + ' ' + s.remoteAddress + '\\n');
     s.pipe(s);
-  }).listen(port, '0.0.0.0', () => { if (++up === ${ports.length}) console.log('listening'); });
+  }), port, () => { if (++up === ${ports.length}) console.log('listening'); });
 }`;
+}
+
+/** A UDP server on `port` answering each datagram with "<name> <peer address>". */
+export function udpServerCode(name: string, port: number): string {
+  return `
+const dgram = process.getBuiltinModule('node:dgram');
+let up = 0;
+for (const type of ['udp4', 'udp6']) {
+  const s = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
+  s.on('message', (m, r) => s.send(${JSON.stringify(name)} + ' ' + r.address, r.port, r.address));
+  s.bind(${port}, type === 'udp4' ? '0.0.0.0' : '::', () => { if (++up === 2) console.log('listening'); });
+}`;
+}
+
+/** n UDP flows one after another (a new socket, so a new source port, each); prints each answer. */
+export function udpBurstCode(host: string, port: number, n: number): string {
+  return `
+const dgram = process.getBuiltinModule('node:dgram');
+const one = () => new Promise((resolve) => {
+  const s = dgram.createSocket(${JSON.stringify(host.includes(':') ? 'udp6' : 'udp4')});
+  const done = (line) => { clearTimeout(t); s.close(); resolve(line); };
+  const t = setTimeout(() => done('ERR timeout'), 2000);
+  s.on('message', (m) => done(m.toString()));
+  s.on('error', (e) => done('ERR ' + e.code));
+  s.send('hi', ${port}, ${JSON.stringify(host)});
+});
+(async () => { for (let i = 0; i < ${n}; i++) console.log(await one()); })();`;
+}
+
+/** A TCP server that hashes everything a client sends and, at its end, answers "<bytes> <sha256>". */
+export function sinkCode(port: number): string {
+  return `
+const net = process.getBuiltinModule('node:net');
+const { createHash } = process.getBuiltinModule('node:crypto');
+${LISTEN_BOTH}
+listenBoth(() => net.createServer((s) => {
+  const h = createHash('sha256');
+  let n = 0;
+  s.on('data', (d) => { n += d.length; h.update(d); });
+  s.on('end', () => s.end(n + ' ' + h.digest('hex') + '\\n'));
+  s.on('error', () => {});
+}), ${port}, () => console.log('listening'));`;
+}
+
+/** Sends `bytes` of a varying pattern, then prints "<bytes> <sha256> | <the sink's answer>". */
+export function sourceCode(host: string, port: number, bytes: number): string {
+  return `
+const net = process.getBuiltinModule('node:net');
+const { createHash, randomBytes } = process.getBuiltinModule('node:crypto');
+const block = randomBytes(1 << 20);
+const h = createHash('sha256');
+const s = net.connect(${port}, ${JSON.stringify(host)});
+let sent = 0, reply = '';
+const pump = () => {
+  while (sent < ${bytes}) {
+    const chunk = block.subarray(0, Math.min(block.length, ${bytes} - sent));
+    chunk[0] = sent & 0xff; // vary the blocks, so a repeated or dropped one changes the hash
+    h.update(chunk);
+    sent += chunk.length;
+    if (!s.write(Buffer.from(chunk))) return s.once('drain', pump);
+  }
+  s.end();
+};
+s.on('connect', pump);
+s.setEncoding('utf8').on('data', (d) => (reply += d));
+s.on('end', () => console.log(sent + ' ' + h.digest('hex') + ' | ' + reply.trim()));
+s.on('error', (e) => console.log('ERR ' + e.code));`;
 }
 
 /** n short connections one after another; prints each greeting, or "ERR ...". */
@@ -90,8 +167,8 @@ s.on('close', () => { console.log('CLOSED'); process.exit(0); });
 process.stdin.setEncoding('utf8').on('data', (d) => s.write(d));`;
 }
 
-export async function burst(lab: NatLab, n: number, port = 80): Promise<string[]> {
-  const child = lab.spawnIn(lab.client, [process.execPath, '-e', burstCode(lab.addr.vip, port, n)]);
+export async function burst(lab: NatLab, n: number, port = 80, host = lab.addr.vip): Promise<string[]> {
+  const child = lab.spawnIn(lab.client, [process.execPath, '-e', burstCode(host, port, n)]);
   const out = lines(child);
   await out.waitFor(() => out.all.length >= n, 10_000);
   return out.all.slice(0, n);

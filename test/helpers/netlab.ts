@@ -3,6 +3,8 @@
 //   client 10.231.0.2 --- c0 10.231.0.1 [dir, VIP 10.231.0.100] r1 10.231.1.1 --- rs1 10.231.1.2
 //                                                                  r2 10.231.2.1 --- rs2 10.231.2.2
 //
+// and the same in IPv6: client fd00:231::2, VIP fd00:231::100, rs1 fd00:231:1::2, rs2 fd00:231:2::2.
+//
 // Three subnets routed by the director (ip_forward=1), so the real servers' replies go back through
 // it (their default route) and it can undo the dnat. Every address exists only inside these
 // namespaces; nothing is created or changed in the root namespace. Namespace names carry the pid and
@@ -21,6 +23,8 @@ export interface NatLab {
     readonly rs1: string;
     readonly rs2: string;
   };
+  /** The same hosts in IPv6 (fd00:231::/48). */
+  readonly addr6: NatLab['addr'];
   /** Starts `argv` inside namespace `netns`; destroy() kills it by pid. */
   spawnIn(netns: string, argv: readonly string[]): ChildProcess;
   /** Kills what spawnIn started and deletes every namespace created here. Idempotent, never throws. */
@@ -115,6 +119,17 @@ export function createNatLab(): NatLab {
     link('r2', '10.231.2.1/24', names.rs2, '10.231.2.2/24', '10.231.2.1');
     ip('-n', names.dir, 'addr', 'add', '10.231.0.100/32', 'dev', 'c0');
     sysctl(names.dir, 'net.ipv4.ip_forward=1');
+    // The same topology in IPv6 (nodad: usable at once, no duplicate-address wait).
+    const link6 = (local: string, localAddr: string, peerNs: string, peerAddr: string, gw: string) => {
+      ip('-n', names.dir, '-6', 'addr', 'add', localAddr, 'dev', local, 'nodad');
+      ip('-n', peerNs, '-6', 'addr', 'add', peerAddr, 'dev', 'eth0', 'nodad');
+      ip('-n', peerNs, '-6', 'route', 'add', 'default', 'via', gw);
+    };
+    sysctl(names.dir, 'net.ipv6.conf.all.forwarding=1');
+    link6('c0', 'fd00:231::1/64', names.client, 'fd00:231::2/64', 'fd00:231::1');
+    link6('r1', 'fd00:231:1::1/64', names.rs1, 'fd00:231:1::2/64', 'fd00:231:1::1');
+    link6('r2', 'fd00:231:2::1/64', names.rs2, 'fd00:231:2::2/64', 'fd00:231:2::1');
+    ip('-n', names.dir, '-6', 'addr', 'add', 'fd00:231::100/128', 'dev', 'c0', 'nodad');
   } catch (e) {
     destroy();
     throw e;
@@ -123,6 +138,7 @@ export function createNatLab(): NatLab {
   return {
     ...names,
     addr: { client: '10.231.0.2', vip: '10.231.0.100', rs1: '10.231.1.2', rs2: '10.231.2.2' },
+    addr6: { client: 'fd00:231::2', vip: 'fd00:231::100', rs1: 'fd00:231:1::2', rs2: 'fd00:231:2::2' },
     spawnIn(netns, argv) {
       const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
       children.push(child);

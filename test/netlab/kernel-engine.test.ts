@@ -4,15 +4,9 @@
 // that went away, and a clean stop that removes vsd's tables.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { apiRequest } from '../../src/api/client.ts';
 import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
 import { burst, lines, longCode, serverCode, tally } from '../helpers/netlab-traffic.ts';
-
-const VSD = join(import.meta.dirname, '..', '..', 'bin', 'vsd.ts');
+import { startLabDirector } from '../helpers/netlab-vsd.ts';
 
 interface ServiceStats {
   port: number;
@@ -20,13 +14,9 @@ interface ServiceStats {
   real_servers: { address: string; stats: { connections: number } }[];
 }
 
-function configYaml(lab: NatLab, socket: string): string {
+function servicesYaml(lab: NatLab): string {
   const { vip, rs1, rs2 } = lab.addr;
   return `
-control: { socket: ${socket} }
-kernel: { sample_interval: 100ms }
-shutdown_grace: 1s
-virtual_services:
   - { address: ${vip}, port: 80, forwarding: nat, scheduler: wrr,
       real_servers: [ { address: ${rs1}, port: 8080, weight: 2 }, { address: ${rs2}, port: 8080, weight: 1 } ] }
   - { address: ${vip}, port: 81, forwarding: fullnat, snat_address: ${vip}, scheduler: rr,
@@ -44,8 +34,6 @@ test(
   async (t) => {
     const lab = createNatLab();
     t.after(() => lab.destroy());
-    const dir = mkdtempSync(join(tmpdir(), 'vsd-kernel-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const { addr } = lab;
     for (const [ns, name] of [
       [lab.rs1, 'rs1'],
@@ -54,16 +42,9 @@ test(
       const server = lab.spawnIn(ns, [process.execPath, '-e', serverCode(name, [8080, 9001, 9002])]);
       await lines(server).waitFor((l) => l === 'listening');
     }
-    const socket = join(dir, 'vsd.sock');
-    const file = join(dir, 'vsd.yaml');
-    writeFileSync(file, configYaml(lab, socket));
-    const vsd = lab.spawnIn(lab.dir, [process.execPath, VSD, 'start', '--config', file]);
-    const log = lines(vsd);
-    await log.waitFor((l) => l.includes('vsd running'), 15_000);
-    const api = { socketPath: socket };
-    const services = async () => (await apiRequest(api, 'GET', '/api/v1/services')).body as ServiceStats[];
-    const nft = (...args: string[]) =>
-      execFileSync('ip', ['netns', 'exec', lab.dir, 'nft', ...args], { encoding: 'utf8' });
+    const vsd = await startLabDirector(t, lab, servicesYaml(lab));
+    const services = async () => (await vsd.api('GET', '/api/v1/services')).body as ServiceStats[];
+    const nft = (...args: string[]) => vsd.nft(...args);
 
     // nat, wrr 2:1: exact split, the real servers see the client's own address.
     const answers = await burst(lab, 30, 80);
@@ -87,7 +68,7 @@ test(
     // A long flow to rs2 (the 3rd of a fresh wrr turn is rs2 only by luck, so pick it by weights):
     // quiesce rs1 so every new flow goes to rs2, open the long flow, then put rs1 back.
     const rsPath = (a: string) => `/api/v1/services/tcp/${addr.vip}/80/real-servers/${a}/8080`;
-    const patch = (a: string, weight: number) => apiRequest(api, 'PATCH', rsPath(a), { weight });
+    const patch = (a: string, weight: number) => vsd.api('PATCH', rsPath(a), { weight });
     assert.equal((await patch(addr.rs1, 0)).status, 200);
     const long = lab.spawnIn(lab.client, [process.execPath, '-e', longCode(addr.vip, 80)]);
     const longOut = lines(long);
@@ -114,8 +95,7 @@ test(
     const other = chosen === addr.rs1 ? 'rs2' : 'rs1';
     // The chosen server is quiesced (weight 0; expire_quiescent_template is on): an in-place update,
     // after which affinity naming it is ignored and the client is scheduled again, and stays.
-    const quiesce = await apiRequest(
-      api,
+    const quiesce = await vsd.api(
       'PATCH',
       `/api/v1/services/tcp/${addr.vip}/82/real-servers/${chosen}/8080`,
       { weight: 0 },
@@ -132,8 +112,7 @@ test(
     assert.deepEqual(tally(await burst(lab, 2, 80)), { [`rs1 ${addr.client}`]: 2 });
 
     // Stop: vsd's tables are gone from the namespace.
-    vsd.kill('SIGTERM');
-    await log.waitFor((l) => l.includes('"stopped"') || l.includes('stopped'), 15_000);
+    await vsd.stop();
     assert.doesNotMatch(nft('list', 'tables'), /vsd/);
   },
 );

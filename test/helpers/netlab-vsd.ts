@@ -1,0 +1,48 @@
+// Runs `vsd start` inside a lab's director namespace with a config the test writes, and gives the
+// test its API (over the control socket, a file path reachable from any namespace) and nft there.
+import type { TestContext } from 'node:test';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiRequest, type ApiResponse } from '../../src/api/client.ts';
+import type { NatLab } from './netlab.ts';
+import { lines } from './netlab-traffic.ts';
+
+const VSD = join(import.meta.dirname, '..', '..', 'bin', 'vsd.ts');
+
+export interface LabDirector {
+  readonly process: ChildProcess;
+  readonly log: ReturnType<typeof lines>;
+  api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
+  /** `nft ARGS` in the director namespace; its stdout. */
+  nft(...args: string[]): string;
+  /** SIGTERM, and wait for the daemon to say it stopped. */
+  stop(): Promise<void>;
+}
+
+/** `services` is the YAML list under virtual_services; control and sampling are filled in. */
+export async function startLabDirector(t: TestContext, lab: NatLab, services: string): Promise<LabDirector> {
+  const dir = mkdtempSync(join(tmpdir(), 'vsd-netlab-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, 'vsd.sock');
+  const file = join(dir, 'vsd.yaml');
+  writeFileSync(
+    file,
+    `control: { socket: ${socket} }\nkernel: { sample_interval: 100ms }\nshutdown_grace: 1s\n` +
+      `virtual_services:\n${services}`,
+  );
+  const child = lab.spawnIn(lab.dir, [process.execPath, VSD, 'start', '--config', file]);
+  const log = lines(child);
+  await log.waitFor((l) => l.includes('vsd running'), 15_000);
+  return {
+    process: child,
+    log,
+    api: (method, path, body) => apiRequest({ socketPath: socket }, method, path, body),
+    nft: (...args) => execFileSync('ip', ['netns', 'exec', lab.dir, 'nft', ...args], { encoding: 'utf8' }),
+    async stop() {
+      child.kill('SIGTERM');
+      await log.waitFor((l) => l.includes('"stopped"'), 15_000);
+    },
+  };
+}
