@@ -150,13 +150,13 @@ export function createNatLab(): NatLab {
 }
 
 /** Why netlab tests cannot run here (not root, a tool missing), or false when they can. */
-export function netlabUnavailable(): string | false {
+export function netlabUnavailable(...moreTools: string[]): string | false {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const tool of ['ip', 'nft']) {
+  for (const tool of ['ip', 'nft', ...moreTools]) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
-      return `${tool} is not installed (CI installs iproute2 and nftables)`;
+      return `${tool} is not installed (CI installs iproute2, nftables and conntrack)`;
     }
   }
   return false;
