@@ -49,6 +49,17 @@ test(
     assert.equal(await resolveNeighbour(dir, 'eth0', lab.rs1.ipv4), lab.rs1.mac);
     assert.ok(performance.now() - start < 500);
 
+    // A STALE entry answers at once, with what it holds, and is sent to be re-checked (DELAY, then a
+    // probe): here it holds a wrong MAC, as after a real server changed its NIC.
+    const ipDir = (...args: string[]) =>
+      execFileSync('ip', ['-n', lab.dir.netns, ...args], { encoding: 'utf8' });
+    ipDir('neigh', 'replace', lab.rs2.ipv4, 'dev', 'eth0', 'lladdr', '02:32:00:00:00:99', 'nud', 'stale');
+    assert.equal(await resolveNeighbour(dir, 'eth0', lab.rs2.ipv4), '02:32:00:00:00:99');
+    const [rechecked] = JSON.parse(ipDir('-j', 'neigh', 'show', 'to', lab.rs2.ipv4, 'dev', 'eth0')) as {
+      state: string[];
+    }[];
+    assert.deepEqual(rechecked?.state, ['DELAY']);
+
     const off = 'is not on the link of eth0';
     await refuses(
       resolveNeighbour(dir, 'eth0', '192.0.2.5'),

@@ -9,7 +9,9 @@ import { commandLine, runIn, type NftTarget, type RunResult } from './run.ts';
 
 /** States whose lladdr is a real answer (STALE/DELAY/PROBE: answered before, being re-checked). */
 const USABLE = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP']);
-const POLL_MS = 20;
+/** Polls of the neighbour table back off from the first to the last interval (ms). */
+const POLL_FIRST_MS = 10;
+const POLL_MAX_MS = 100;
 
 async function ip(target: NftTarget, args: readonly string[]): Promise<RunResult> {
   const argv = ['ip', ...args];
@@ -85,16 +87,24 @@ interface Neighbour {
   state?: string[];
 }
 
-async function known(target: NftTarget, device: string, address: string): Promise<string | undefined> {
+async function known(target: NftTarget, device: string, address: string): Promise<Neighbour | undefined> {
   const what = `neighbour ${address} on ${device}`;
   const entries = await ipJson<Neighbour>(target, ['neigh', 'show', 'to', address, 'dev', device], what);
-  const usable = entries.find((n) => n.lladdr !== undefined && (n.state ?? []).some((s) => USABLE.has(s)));
-  return usable?.lladdr?.toLowerCase();
+  return entries.find((n) => n.lladdr !== undefined && (n.state ?? []).some((s) => USABLE.has(s)));
+}
+
+/** Asks the kernel to resolve (or, for a STALE entry, re-check) the address itself: NTF_USE. */
+async function kick(target: NftTarget, device: string, address: string): Promise<void> {
+  const use = await ip(target, ['neigh', 'replace', address, 'dev', device, 'use']);
+  if (use.code !== 0) throw failed(use, `resolving ${address} on ${device}`);
 }
 
 /**
  * The real server's MAC on `device`: it must be on that link; a known neighbour entry answers at
  * once, otherwise the kernel is asked to resolve it and the table is polled until `timeoutMs`.
+ * A STALE entry answers at once too but is sent to be re-checked: frames that dr forwards never use
+ * the entry, so without this a real server whose MAC changed would stay STALE with the old one.
+ * Call again later (the kernel waits delay_first_probe_time, 5 s by default, before probing).
  */
 export async function resolveNeighbour(
   target: NftTarget,
@@ -103,15 +113,17 @@ export async function resolveNeighbour(
   timeoutMs = 1000,
 ): Promise<string> {
   await checkOnLink(target, device, address);
-  const mac = await known(target, device, address);
-  if (mac !== undefined) return mac;
-  const use = await ip(target, ['neigh', 'replace', address, 'dev', device, 'use']);
-  if (use.code !== 0) throw failed(use, `resolving ${address} on ${device}`);
+  const entry = await known(target, device, address);
+  if (entry?.lladdr !== undefined) {
+    if (entry.state?.includes('STALE')) await kick(target, device, address);
+    return entry.lladdr.toLowerCase();
+  }
+  await kick(target, device, address);
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  for (let wait = POLL_FIRST_MS; Date.now() < deadline; wait = Math.min(wait * 2, POLL_MAX_MS)) {
+    await new Promise((r) => setTimeout(r, Math.max(1, Math.min(wait, deadline - Date.now()))));
     const found = await known(target, device, address);
-    if (found !== undefined) return found;
+    if (found?.lladdr !== undefined) return found.lladdr.toLowerCase();
   }
   const protocol = addressFamily(address) === 6 ? 'neighbour discovery' : 'ARP';
   throw new VsdError(
