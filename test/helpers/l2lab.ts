@@ -99,6 +99,8 @@ export function createL2Lab(): L2Lab {
       ip('netns', 'add', netns);
       created.push(netns);
       ip('-n', netns, 'link', 'set', 'lo', 'up');
+      // No DAD: while the director's link-local address is tentative (about 2 s after link up) the
+      // kernel does not send neighbour solicitations, so IPv6 resolution would wait for it.
       sysctl(netns, 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0');
     }
     ip('-n', lan, 'link', 'add', 'br0', 'type', 'bridge');
