@@ -1,8 +1,8 @@
 // conntrack for real: flows a compiled NAT ruleset creates in a director namespace are listed with
-// their real server as reply source (IPv4 and IPv6, tcp and udp, with byte counts), and cutting one
-// real server (ruleset without it, then deleteConntrack) resets exactly its connections while the
-// other's go on. Deleting a flow whose real server is still in the ruleset does not cut it: the next
-// packet makes a new entry through the nat chain (nf_conntrack_tcp_loose=1, the default).
+// their real server as reply source (IPv4 and IPv6, nat and fullnat, tcp and udp, byte counts), and
+// cutting one real server (ruleset without it, then deleteConntrack) resets exactly its connections
+// while the other's go on. Deleting a flow whose real server is still in the ruleset does not cut it:
+// the next packet makes a new entry through the nat chain (nf_conntrack_tcp_loose=1, the default).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -17,6 +17,8 @@ import { isVsdError } from '../../src/model/errors.ts';
 import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
 import { lines } from '../helpers/lines.ts';
 
+/** fullnat source: dir's own address on rs2's subnet. */
+const SNAT = '10.231.2.1';
 const V6 = { dir: 'fd31::1', client: 'fd31::2', vip: 'fd31::100', rsGw: 'fd31:1::1', rs1: 'fd31:1::2' };
 
 /** IPv6 beside the lab's IPv4: client and rs1 get addresses and routes through the director. */
@@ -47,16 +49,17 @@ net.createServer((s) => { s.on('error', () => {}); s.write(${JSON.stringify(name
 }
 
 /**
- * Long connections to each host:80, opened one after another (so rr alternates); prints "<i> <line>"
+ * Long connections to each [host, port], opened one after another (so rr alternates); prints "<i> <line>"
  * for what each receives, "<i> ERR <code>" on errors; each stdin line is sent on every connection.
  */
-function clientCode(hosts: readonly string[]): string {
+function clientCode(to: readonly (readonly [string, number])[]): string {
   return `
 const net = process.getBuiltinModule('node:net');
 const socks = [];
 const open = (i) => {
-  if (i === ${hosts.length}) return;
-  const s = net.connect(80, ${JSON.stringify(hosts)}[i]);
+  if (i === ${to.length}) return;
+  const [host, port] = ${JSON.stringify(to)}[i];
+  const s = net.connect(port, host);
   socks.push(s);
   s.setEncoding('utf8');
   let first = true;
@@ -117,6 +120,7 @@ test(
         service('tcp', addr.vip, 80, tcp4),
         service('udp', addr.vip, 53, [{ address: addr.rs2, port: 5300, weight: 1 }]),
         service('tcp', V6.vip, 80, [{ address: V6.rs1, port: 8080, weight: 1 }]),
+        { ...service('tcp', addr.vip, 81, [rs2]), forwarding: 'fullnat', snatAddress: SNAT },
       ],
     });
     await applyRuleset(dir, compileRuleset(input([rs1, rs2])));
@@ -126,11 +130,18 @@ test(
     const client = lab.spawnIn(lab.client, [
       process.execPath,
       '-e',
-      clientCode([addr.vip, addr.vip, addr.vip, addr.vip, V6.vip]),
+      clientCode([
+        [addr.vip, 80],
+        [addr.vip, 80],
+        [addr.vip, 80],
+        [addr.vip, 80],
+        [V6.vip, 80],
+        [addr.vip, 81],
+      ]),
     ]);
     const out = lines(client);
-    await out.waitFor((l) => l.startsWith('4 '));
-    assert.deepEqual([...out.all].sort(), ['0 rs1', '1 rs2', '2 rs1', '3 rs2', '4 rs1']);
+    await out.waitFor((l) => l.startsWith('5 '));
+    assert.deepEqual([...out.all].sort(), ['0 rs1', '1 rs2', '2 rs1', '3 rs2', '4 rs1', '5 rs2']);
     assert.equal(await udpAsk(lab, addr.vip, 53), 'rs2');
 
     const all = await listConntrack(dir);
@@ -142,6 +153,11 @@ test(
     ]);
     assert.deepEqual(flows(all, addr.vip, 53), [`udp ${addr.rs2}:5300`]);
     assert.deepEqual(flows(all, V6.vip, 80), [`ESTABLISHED ${V6.rs1}:8080`]);
+    // fullnat: the real server answers the snat address, not the client.
+    assert.deepEqual(
+      all.filter((e) => e.orig.dport === 81).map((e) => [e.state, e.orig.src, e.reply.src, e.reply.dst]),
+      [['ESTABLISHED', addr.client, addr.rs2, SNAT]],
+    );
     for (const e of all.filter((x) => x.orig.dport === 80)) {
       assert.equal(e.family, e.orig.dst === V6.vip ? 6 : 4);
       assert.equal(e.orig.src, e.family === 6 ? V6.client : addr.client);
@@ -173,10 +189,12 @@ test(
     };
     assert.equal(await deleteConntrack(dir, cut), 2);
     assert.equal(await deleteConntrack(dir, cut), 0, 'nothing left to delete is no error');
-    assert.deepEqual(flows(await listConntrack(dir), addr.vip, 80), [
+    const left = await listConntrack(dir);
+    assert.deepEqual(flows(left, addr.vip, 80), [
       `ESTABLISHED ${addr.rs2}:8080`,
       `ESTABLISHED ${addr.rs2}:8080`,
     ]);
+    assert.deepEqual(flows(left, addr.vip, 81), [`ESTABLISHED ${addr.rs2}:8080`]);
 
     // IPv6 flow deleted while its real server stays in the ruleset: it survives, through a new entry.
     const v6cut = { protocol: 'tcp' as const, origDst: V6.vip, replySrc: V6.rs1, replySport: 8080 };
@@ -184,9 +202,9 @@ test(
     assert.deepEqual(flows(await listConntrack(dir, { family: 6 }), V6.vip, 80), []);
 
     client.stdin?.write('ping\n');
-    await out.waitFor(() => out.all.length >= 10);
-    const after = out.all.slice(5).sort();
-    assert.deepEqual(after, ['0 ERR ECONNRESET', '1 ping', '2 ERR ECONNRESET', '3 ping', '4 ping']);
+    await out.waitFor(() => out.all.length >= 12);
+    const after = out.all.slice(6).sort();
+    assert.deepEqual(after, ['0 ERR ECONNRESET', '1 ping', '2 ERR ECONNRESET', '3 ping', '4 ping', '5 ping']);
     const renewed = await listConntrack(dir, { family: 6 });
     assert.deepEqual(flows(renewed, V6.vip, 80), [`ESTABLISHED ${V6.rs1}:8080`]);
     client.stdin?.end();

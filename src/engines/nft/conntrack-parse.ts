@@ -53,9 +53,13 @@ function tuple(side: Side): CtTuple | undefined {
   return { src, dst, sport, dport };
 }
 
-/** One line, or undefined for another protocol (icmp, sctp...) or a line that is not a flow. */
-export function parseConntrackLine(line: string): CtEntry | undefined {
-  const words = line.trim().split(/\s+/);
+/**
+ * One line, or undefined for another protocol (icmp, sctp...) or a line that is not a flow.
+ * `addresses` caches canonical text: a table holds many flows but few distinct addresses, and
+ * canonicalAddress (URL parsing for IPv6) would otherwise dominate a 100k-flow listing.
+ */
+export function parseConntrackLine(line: string, addresses = new Map<string, string>()): CtEntry | undefined {
+  const words = line.split(' ').filter((w) => w !== '');
   // `-o extended` starts with the layer-3 name and number; plain output does not.
   const l3 = words[0] === 'ipv4' ? 4 : words[0] === 'ipv6' ? 6 : undefined;
   if (l3 !== undefined) words.splice(0, 2);
@@ -67,11 +71,15 @@ export function parseConntrackLine(line: string): CtEntry | undefined {
   let side = 0;
   let state = '';
   let mark = 0;
-  const flags = new Set<string>();
-  for (const word of words.slice(3)) {
+  let assured = false;
+  let unreplied = false;
+  for (let i = 3; i < words.length; i++) {
+    const word = words[i] ?? '';
     const eq = word.indexOf('=');
     if (eq < 0) {
-      if (word.startsWith('[')) flags.add(word.slice(1, -1));
+      if (word === '[ASSURED]') assured = true;
+      else if (word === '[UNREPLIED]') unreplied = true;
+      else if (word.startsWith('[')) continue;
       else if (side === 0 && sides[0].src === undefined) state = word;
       continue;
     }
@@ -80,7 +88,11 @@ export function parseConntrackLine(line: string): CtEntry | undefined {
     if (key === 'src' && sides[0].src !== undefined) side = 1;
     const s = sides[side] as Side;
     if (key === 'src' || key === 'dst') {
-      const address = canonicalAddress(value);
+      let address = addresses.get(value);
+      if (address === undefined) {
+        address = canonicalAddress(value);
+        if (address !== undefined) addresses.set(value, address);
+      }
       if (address !== undefined) s[key] = address;
     } else if (key === 'sport' || key === 'dport' || key === 'packets' || key === 'bytes') {
       s[key] = Number(value);
@@ -95,8 +107,8 @@ export function parseConntrackLine(line: string): CtEntry | undefined {
     family: l3 ?? (orig.src.includes(':') ? 6 : 4),
     protocol,
     state: protocol === 'tcp' ? state : '',
-    assured: flags.has('ASSURED'),
-    unreplied: flags.has('UNREPLIED'),
+    assured,
+    unreplied,
     timeoutS,
     orig,
     reply,
@@ -111,8 +123,9 @@ export function parseConntrackLine(line: string): CtEntry | undefined {
 /** Every tcp and udp flow in `conntrack -L` output; other protocols and the summary line are skipped. */
 export function parseConntrack(text: string): CtEntry[] {
   const out: CtEntry[] = [];
+  const addresses = new Map<string, string>();
   for (const line of text.split('\n')) {
-    const entry = parseConntrackLine(line);
+    const entry = parseConntrackLine(line, addresses);
     if (entry) out.push(entry);
   }
   return out;
