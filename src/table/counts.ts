@@ -53,6 +53,23 @@ export class ConnCounts implements CountsView {
     if (lower !== 0 ? total < lower : upper === 0 || total * 4 < upper * 3) this.overloaded[slot] = 0;
   }
 
+  /**
+   * Counts read from elsewhere (the kernel's conntrack) replace this slot's; the overload flag follows
+   * as bind/unbind would set and clear it. Returns whether the flag changed.
+   */
+  sample(slot: number, active: number, inactive: number): boolean {
+    if (slot >= this.active.length) return false;
+    const was = this.overloaded[slot];
+    this.active[slot] = active;
+    this.inactive[slot] = inactive;
+    const upper = this.#upper[slot] ?? 0;
+    const lower = this.#lower[slot] ?? 0;
+    const total = active + inactive;
+    if (upper !== 0 && total >= upper) this.overloaded[slot] = 1;
+    else if (lower !== 0 ? total < lower : upper === 0 || total * 4 < upper * 3) this.overloaded[slot] = 0;
+    return this.overloaded[slot] !== was;
+  }
+
   #arr(state: ConnState): number[] {
     return state === 'active' ? this.active : this.inactive;
   }

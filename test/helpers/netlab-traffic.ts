@@ -1,51 +1,9 @@
 // Programs the netlab tests run inside their namespaces (servers, clients), written as `node -e` code so
 // nothing needs installing, and helpers to read what they print.
-import type { ChildProcess } from 'node:child_process';
 import type { NatLab } from './netlab.ts';
+import { lines } from './lines.ts';
 
-/** Lines a child prints, and a way to wait for one. */
-export function lines(child: ChildProcess): {
-  all: string[];
-  waitFor(pred: (l: string) => boolean, ms?: number): Promise<string>;
-} {
-  const all: string[] = [];
-  let buf = '';
-  let stderr = '';
-  const waiters = new Set<() => void>();
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-    buf += c;
-    const parts = buf.split('\n');
-    buf = parts.pop() ?? '';
-    all.push(...parts);
-    for (const w of waiters) w();
-  });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  let seen = 0;
-  return {
-    all,
-    waitFor(pred, ms = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          while (seen < all.length) {
-            const l = all[seen++] ?? '';
-            if (pred(l)) {
-              waiters.delete(check);
-              clearTimeout(timer);
-              resolve(l);
-              return;
-            }
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out; stdout: ${JSON.stringify(all)} stderr: ${stderr}`));
-        }, ms);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
+export { lines } from './lines.ts';
 
 /** Listens on IPv4 and IPv6 separately, so IPv4 peers show as plain IPv4 addresses. */
 const LISTEN_BOTH = `

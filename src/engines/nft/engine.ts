@@ -13,13 +13,16 @@ import type {
   EngineCounters,
   EngineEventSink,
   ServiceState,
-  TrafficCounters,
 } from '../../director/types.ts';
 import { applyRuleset, readAllCounters, readTable, type CounterValue, type NftTarget } from './apply.ts';
 import { compileTables, renderRuleset, unsupportedReasons } from './compile.ts';
-import { counterOwners, nftServiceOfConfig, nftServiceOfState, type CounterOwner } from './from-state.ts';
+import { deleteConntrack, listConntrack } from './conntrack.ts';
+import { sampleFlows } from './flow-sample.ts';
+import { nftServiceOfConfig, nftServiceOfState } from './from-state.ts';
+import { KernelTraffic } from './kernel-traffic.ts';
 import { renderUpdate, type NftTable } from './model.ts';
-import type { NftDrLink, NftService } from './types.ts';
+import { runIn } from './run.ts';
+import type { NftDrLink } from './types.ts';
 
 export interface KernelEngineOptions {
   readonly emit?: EngineEventSink;
@@ -27,22 +30,6 @@ export interface KernelEngineOptions {
   /** Where nft runs: tests pass a network namespace; the daemon works in its own. */
   readonly target?: NftTarget;
 }
-
-function add(into: TrafficCounters, c: TrafficCounters): void {
-  into.connections += c.connections;
-  into.bytesIn += c.bytesIn;
-  into.bytesOut += c.bytesOut;
-  into.connectFailures += c.connectFailures;
-  into.noServer += c.noServer;
-}
-
-const zero = (): TrafficCounters => ({
-  connections: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  connectFailures: 0,
-  noServer: 0,
-});
 
 /** The tables as loaded, with the values counters had when they were written. */
 function withCounterValues(
@@ -72,12 +59,11 @@ export class KernelEngine implements Engine {
   #loaded: NftTable[] | undefined;
   #loadedName: string | undefined;
   #services: readonly ServiceState[] = [];
-  #owners = new Map<string, CounterOwner>();
-  /** Counter values as last read ("family name"), and the values zeroCounters() subtracts. */
-  #raw = new Map<string, CounterValue>();
-  readonly #zeroed = new Map<string, CounterValue>();
-  /** Per service: what real servers that have left the tables had counted. */
-  readonly #retired = new Map<string, TrafficCounters>();
+  readonly #traffic = new KernelTraffic();
+  #connections: ConnectionEntry[] = [];
+  /** Whether nat flows exist to read from conntrack (dr has none on the director). */
+  #hasNat = false;
+  #acctTried = false;
   #queue: Promise<void> = Promise.resolve();
   #sampler: NodeJS.Timeout | undefined;
   #sampleEveryMs = 0;
@@ -136,14 +122,14 @@ export class KernelEngine implements Engine {
     return run;
   }
 
-  #compile(state: DesiredState): { tables: NftTable[]; services: NftService[] } {
+  #compile(state: DesiredState): NftTable[] {
     const facts = {
       macs: new Map<string, string>(),
       expireQuiescentTemplate: state.expireQuiescentTemplate,
       overloaded: (svc: ServiceState, slot: number) => svc.counts.overloaded[slot] === 1,
     };
     const services = state.services.map((s) => nftServiceOfState(s, facts));
-    return { tables: compileTables({ table: state.kernel.table, services }), services };
+    return compileTables({ table: state.kernel.table, services });
   }
 
   async #sync(): Promise<void> {
@@ -152,7 +138,7 @@ export class KernelEngine implements Engine {
     // A daemon with only proxy services never needs nft (nor root).
     if (state.services.length === 0 && this.#loaded === undefined) return;
     const name = state.kernel.table;
-    const { tables, services } = this.#compile(state);
+    const tables = this.#compile(state);
     const update =
       this.#loaded !== undefined && this.#loadedName === name
         ? renderUpdate(this.#loaded, tables)
@@ -163,18 +149,25 @@ export class KernelEngine implements Engine {
       // Counters are objects of the tables: write them again with the values they have now.
       const values =
         this.#loadedName === name ? await this.#readCounters(name) : new Map<string, CounterValue>();
-      if (values.size > 0) this.#raw = values;
+      this.#traffic.setCounters(values);
+      this.#traffic.retire(this.#services, state.services);
       await applyRuleset(this.#target, renderRuleset(withCounterValues(tables, values)));
       await this.#verify(tables);
       if (this.#loadedName !== undefined && this.#loadedName !== name)
         await applyRuleset(this.#target, deleteTables(this.#loadedName));
     }
-    const owners = counterOwners(state.services, services);
-    this.#retire(owners);
     this.#loaded = tables;
     this.#loadedName = name;
     this.#services = state.services;
-    this.#owners = owners;
+    this.#hasNat = state.services.some((s) => s.config.forwarding !== 'dr');
+    if (this.#hasNat) await this.#enableAccounting();
+  }
+
+  /** Byte counts of nat flows need conntrack accounting; without it they stay 0 (not an error). */
+  async #enableAccounting(): Promise<void> {
+    if (this.#acctTried) return;
+    this.#acctTried = true;
+    await runIn(this.#target, ['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=1']).catch(() => undefined);
   }
 
   /** Reads vsd's tables back: every chain written must be there, or the load did not do what it said. */
@@ -210,83 +203,62 @@ export class KernelEngine implements Engine {
     this.#sampler.unref();
   }
 
-  /** Reads counters (the sampler calls this on its interval; tests may call it to see fresh numbers). */
+  /**
+   * Reads nft counters and conntrack: connection counts (and so overload flags) per real server, bytes,
+   * the connection table; cuts what is left of drained servers past their deadline. The sampler calls
+   * this on its interval; tests may call it to see fresh numbers.
+   */
   async sample(): Promise<void> {
     if (this.#loadedName === undefined) return;
-    this.#raw = await readAllCounters(this.#target, this.#loadedName);
+    this.#traffic.setCounters(await readAllCounters(this.#target, this.#loadedName));
+    if (!this.#hasNat) {
+      this.#connections = [];
+      return;
+    }
+    const flows = sampleFlows(this.#services, await listConntrack(this.#target));
+    this.#traffic.setFlows(flows);
+    this.#connections = flows.connections;
+    let overloadChanged = false;
+    for (const svc of this.#services) {
+      const perSlot = flows.servers.get(svc.key);
+      for (const r of [...svc.realServers, ...svc.down, ...svc.draining]) {
+        const s = perSlot?.get(r.dest.slot);
+        if (svc.counts.sample(r.dest.slot, s?.active ?? 0, s?.inactive ?? 0)) overloadChanged = true;
+      }
+    }
+    await this.#cutExpiredDrains();
+    // Over (or back under) a threshold: the server leaves (or rejoins) the maps, in place.
+    if (overloadChanged) await this.#sync();
   }
 
-  #value(family: string, name: string): CounterValue {
-    const key = `${family} ${name}`;
-    const now = this.#raw.get(key);
-    const base = this.#zeroed.get(key);
-    return {
-      packets: Math.max(0, (now?.packets ?? 0) - (base?.packets ?? 0)),
-      bytes: Math.max(0, (now?.bytes ?? 0) - (base?.bytes ?? 0)),
-    };
-  }
-
-  /** What one counter adds to its real server's totals: nat counts flows, dr frames' bytes. */
-  #traffic(key: string): TrafficCounters {
-    const [family = '', name = ''] = key.split(' ');
-    const v = this.#value(family, name);
-    const c = zero();
-    // nat: the counter sees the first packet of each flow; dr: every frame (no conntrack at ingress).
-    if (family === 'netdev') c.bytesIn = v.bytes;
-    else c.connections = v.packets;
-    return c;
+  /** Drained servers past their deadline: their remaining flows are cut (conntrack delete), as the proxy closes them. */
+  async #cutExpiredDrains(): Promise<void> {
+    const now = this.#clock.now();
+    for (const svc of this.#services) {
+      if (svc.config.forwarding === 'dr') continue;
+      for (const d of svc.draining) {
+        if (d.deadline > now || svc.counts.total(d.dest.slot) === 0) continue;
+        await deleteConntrack(this.#target, {
+          protocol: svc.config.protocol,
+          origDst: svc.config.address,
+          ...(svc.config.port === 0 ? {} : { origDport: svc.config.port }),
+          replySrc: d.dest.address,
+          replySport: d.dest.port,
+        });
+      }
+    }
   }
 
   counters(): EngineCounters {
-    const services = new Map<string, { total: TrafficCounters; realServers: Map<string, TrafficCounters> }>();
-    for (const svc of this.#services)
-      services.set(svc.key, { total: { ...(this.#retired.get(svc.key) ?? zero()) }, realServers: new Map() });
-    const arrived = new Map<string, number>();
-    for (const key of this.#raw.keys()) {
-      const owner = this.#owners.get(key.split(' ')[1] ?? '');
-      const entry = owner && services.get(owner.service);
-      if (!owner || !entry) continue;
-      if (owner.realServer === undefined) {
-        if (!key.startsWith('netdev ')) arrived.set(owner.service, this.#traffic(key).connections);
-        continue;
-      }
-      const c = this.#traffic(key);
-      entry.realServers.set(owner.realServer, c);
-      add(entry.total, c);
-    }
-    // nat: first packets that entered a service chain but reached no real server were dropped.
-    for (const [key, n] of arrived) {
-      const entry = services.get(key);
-      if (entry) entry.total.noServer = Math.max(0, n - entry.total.connections);
-    }
-    return { services };
+    return this.#traffic.counters(this.#services);
   }
 
   zeroCounters(serviceKey?: string): void {
-    for (const [key, value] of this.#raw) {
-      const owner = this.#owners.get(key.split(' ')[1] ?? '');
-      if (serviceKey === undefined || owner?.service === serviceKey) this.#zeroed.set(key, value);
-    }
-    if (serviceKey === undefined) this.#retired.clear();
-    else this.#retired.delete(serviceKey);
-  }
-
-  /** Real servers whose counters leave the tables: their numbers stay in their service's totals. */
-  #retire(next: ReadonlyMap<string, CounterOwner>): void {
-    for (const key of this.#raw.keys()) {
-      const name = key.split(' ')[1] ?? '';
-      const owner = this.#owners.get(name);
-      if (owner?.realServer === undefined || next.has(name)) continue;
-      const total = this.#retired.get(owner.service) ?? zero();
-      add(total, this.#traffic(key));
-      this.#retired.set(owner.service, total);
-      this.#raw.delete(key);
-      this.#zeroed.delete(key);
-    }
+    this.#traffic.zero(this.#services, serviceKey);
   }
 
   connections(): ConnectionEntry[] {
-    return [];
+    return this.#connections;
   }
 
   close(graceMs: number): Promise<void> {
@@ -306,8 +278,11 @@ export class KernelEngine implements Engine {
     return this.#closing;
   }
 
-  /** Established flows of vsd's services still in conntrack (0 until conntrack is read). */
+  /** Flows of vsd's nat services still in conntrack. */
   async #liveFlows(): Promise<number> {
-    return Promise.resolve(0);
+    if (!this.#hasNat) return 0;
+    const flows = sampleFlows(this.#services, await listConntrack(this.#target, { protocol: 'tcp' }));
+    // A flow in TIME_WAIT or CLOSE has ended; conntrack only remembers it.
+    return flows.connections.filter((c) => c.state !== 'TIME_WAIT' && c.state !== 'CLOSE').length;
   }
 }

@@ -4,7 +4,6 @@ import { formatEndpoint } from '../../model/address.ts';
 import { persistencePrefix } from '../../model/config.ts';
 import type { VirtualServiceConfig } from '../../model/config-schema.ts';
 import type { ServiceState } from '../../director/types.ts';
-import { realServerCounterName, serviceCounterName } from './names.ts';
 import type { NftRealServer, NftService } from './types.ts';
 
 export interface LiveFacts {
@@ -58,9 +57,11 @@ export function nftServiceOfConfig(vs: VirtualServiceConfig): NftService {
 export function nftServiceOfState(svc: ServiceState, facts: LiveFacts): NftService {
   const order = new Map(svc.config.real_servers.map((rs, i) => [formatEndpoint(rs.address, rs.port), i]));
   const rank = (key: string) => order.get(key) ?? Number.MAX_SAFE_INTEGER;
+  // Draining servers stay in the tables (no slots) so their counters live until they are reaped.
   const all = [
     ...svc.realServers.map((r) => ({ r, down: false })),
     ...svc.down.map((r) => ({ r, down: true })),
+    ...svc.draining.map((r) => ({ r, down: true })),
   ].sort((a, b) => rank(a.r.key) - rank(b.r.key));
   const realServers = all.map(({ r, down }): NftRealServer => {
     const mac = facts.macs.get(r.dest.address);
@@ -77,26 +78,4 @@ export function nftServiceOfState(svc: ServiceState, facts: LiveFacts): NftServi
     ...(facts.expireQuiescentTemplate ? {} : { quiescentAffinity: true }),
     realServers,
   };
-}
-
-export interface CounterOwner {
-  readonly service: string;
-  /** Undefined for the service's own counter. */
-  readonly realServer?: string;
-}
-
-/** nft counter name -> which service (and real server) it counts. */
-export function counterOwners(
-  services: readonly ServiceState[],
-  compiled: readonly NftService[],
-): Map<string, CounterOwner> {
-  const out = new Map<string, CounterOwner>();
-  services.forEach((svc, i) => {
-    const nft = compiled[i];
-    if (nft === undefined) return;
-    out.set(serviceCounterName(nft), { service: svc.key });
-    for (const rs of [...svc.realServers, ...svc.down])
-      out.set(realServerCounterName(nft, rs.dest), { service: svc.key, realServer: rs.key });
-  });
-  return out;
 }
