@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiRequest, type ApiResponse } from '../../src/api/client.ts';
-import type { NatLab } from './netlab.ts';
 import { lines } from './netlab-traffic.ts';
 
 const VSD = join(import.meta.dirname, '..', '..', 'bin', 'vsd.ts');
@@ -21,25 +20,40 @@ export interface LabDirector {
   stop(): Promise<void>;
 }
 
-/** `services` is the YAML list under virtual_services; control and sampling are filled in. */
-export async function startLabDirector(t: TestContext, lab: NatLab, services: string): Promise<LabDirector> {
+/** Where the director runs: a lab's process starter and its director namespace. */
+export interface LabHost {
+  spawnIn(netns: string, argv: readonly string[]): ChildProcess;
+}
+
+/**
+ * `services` is the YAML list under virtual_services; control and sampling are filled in, `kernel`
+ * adds keys to the kernel section ("dr_interface: eth0").
+ */
+export async function startLabDirector(
+  t: TestContext,
+  host: LabHost,
+  netns: string,
+  services: string,
+  options: { readonly kernel?: string } = {},
+): Promise<LabDirector> {
   const dir = mkdtempSync(join(tmpdir(), 'vsd-netlab-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const socket = join(dir, 'vsd.sock');
   const file = join(dir, 'vsd.yaml');
   writeFileSync(
     file,
-    `control: { socket: ${socket} }\nkernel: { sample_interval: 100ms }\nshutdown_grace: 1s\n` +
+    `control: { socket: ${socket} }\nkernel: { sample_interval: 100ms${options.kernel ? `, ${options.kernel}` : ''} }\n` +
+      'shutdown_grace: 1s\n' +
       `virtual_services:\n${services}`,
   );
-  const child = lab.spawnIn(lab.dir, [process.execPath, VSD, 'start', '--config', file]);
+  const child = host.spawnIn(netns, [process.execPath, VSD, 'start', '--config', file]);
   const log = lines(child);
   await log.waitFor((l) => l.includes('vsd running'), 15_000);
   return {
     process: child,
     log,
     api: (method, path, body) => apiRequest({ socketPath: socket }, method, path, body),
-    nft: (...args) => execFileSync('ip', ['netns', 'exec', lab.dir, 'nft', ...args], { encoding: 'utf8' }),
+    nft: (...args) => execFileSync('ip', ['netns', 'exec', netns, 'nft', ...args], { encoding: 'utf8' }),
     async stop() {
       child.kill('SIGTERM');
       await log.waitFor((l) => l.includes('"stopped"'), 15_000);

@@ -44,7 +44,7 @@ async function suite(t: TestContext, fwd: Forwarding): Promise<void> {
     await lines(lab.spawnIn(ns, [process.execPath, '-e', serverCode(name)])).waitFor(
       (l) => l === 'listening',
     );
-  const vsd: LabDirector = await startLabDirector(t, lab, services(lab, fwd));
+  const vsd: LabDirector = await startLabDirector(t, lab, lab.dir, services(lab, fwd));
   const { vip, rs1, rs2 } = lab.addr;
   const rsPath = (port: number, a: string) => `/api/v1/services/tcp/${vip}/${port}/real-servers/${a}/8080`;
   const hold = async (port: number) => {

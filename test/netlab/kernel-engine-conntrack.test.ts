@@ -59,6 +59,7 @@ test(
     const vsd = await startLabDirector(
       t,
       lab,
+      lab.dir,
       `
   - { address: ${addr.vip}, port: 80, forwarding: nat, scheduler: rr,
       real_servers: [ { address: ${addr.rs1}, port: 8080, upper_threshold: 1 }, { address: ${addr.rs2}, port: 8080 } ] }

@@ -34,6 +34,7 @@ test(
     const vsd = await startLabDirector(
       t,
       lab,
+      lab.dir,
       `
   - { address: "${addr6.vip}", port: 80, forwarding: nat, scheduler: rr,
       real_servers: [ { address: "${addr6.rs1}", port: 8080 }, { address: "${addr6.rs2}", port: 8080 } ] }

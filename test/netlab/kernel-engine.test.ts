@@ -42,7 +42,7 @@ test(
       const server = lab.spawnIn(ns, [process.execPath, '-e', serverCode(name, [8080, 9001, 9002])]);
       await lines(server).waitFor((l) => l === 'listening');
     }
-    const vsd = await startLabDirector(t, lab, servicesYaml(lab));
+    const vsd = await startLabDirector(t, lab, lab.dir, servicesYaml(lab));
     const services = async () => (await vsd.api('GET', '/api/v1/services')).body as ServiceStats[];
     const nft = (...args: string[]) => vsd.nft(...args);
 

@@ -20,9 +20,13 @@ import { deleteConntrack, listConntrack } from './conntrack.ts';
 import { sampleFlows } from './flow-sample.ts';
 import { nftServiceOfConfig, nftServiceOfState } from './from-state.ts';
 import { KernelTraffic } from './kernel-traffic.ts';
+import { linkAddress, resolveNeighbour } from './neighbours.ts';
 import { renderUpdate, type NftTable } from './model.ts';
 import { runIn } from './run.ts';
 import type { NftDrLink } from './types.ts';
+
+/** How often dr real servers' MACs are resolved again. */
+const MAC_REFRESH_MS = 30_000;
 
 export interface KernelEngineOptions {
   readonly emit?: EngineEventSink;
@@ -64,6 +68,10 @@ export class KernelEngine implements Engine {
   /** Whether nat flows exist to read from conntrack (dr has none on the director). */
   #hasNat = false;
   #acctTried = false;
+  /** dr: real server address -> MAC on the dr interface, and when they were last resolved. */
+  readonly #macs = new Map<string, string>();
+  #macsAt = -Infinity;
+  #drLink: NftDrLink | undefined;
   #queue: Promise<void> = Promise.resolve();
   #sampler: NodeJS.Timeout | undefined;
   #sampleEveryMs = 0;
@@ -122,14 +130,48 @@ export class KernelEngine implements Engine {
     return run;
   }
 
+  /**
+   * dr: the director's MAC on kernel.dr_interface and every real server's, resolved on the link. A real
+   * server that is not on the link fails the apply (a config error); one that does not answer ARP/ND
+   * takes no new flows until it does (it is tried again on later samples).
+   */
+  async #resolveDr(state: DesiredState, refresh: boolean): Promise<void> {
+    const dr = state.services.filter((s) => s.config.forwarding === 'dr');
+    const device = state.kernel.dr_interface;
+    if (dr.length === 0 || device === undefined) {
+      this.#drLink = undefined;
+      return;
+    }
+    this.#drLink = { device, mac: await linkAddress(this.#target, device) };
+    const addresses = new Set(
+      dr.flatMap((s) => [...s.realServers, ...s.down, ...s.draining].map((r) => r.dest.address)),
+    );
+    const todo = [...addresses].filter((a) => refresh || !this.#macs.has(a));
+    const silent: string[] = [];
+    await Promise.all(
+      todo.map(async (address) => {
+        try {
+          this.#macs.set(address, await resolveNeighbour(this.#target, device, address, 1000));
+        } catch (err) {
+          if (!isVsdError(err) || !/did not answer/.test(err.message)) throw err;
+          this.#macs.delete(address);
+          silent.push(err.message);
+        }
+      }),
+    );
+    if (todo.length > 0) this.#macsAt = this.#clock.now();
+    for (const message of silent) this.#emit({ type: 'kernel-failed', code: 'VSD_ERR_DR_LINK', message });
+  }
+
   #compile(state: DesiredState): NftTable[] {
     const facts = {
-      macs: new Map<string, string>(),
+      macs: this.#macs,
       expireQuiescentTemplate: state.expireQuiescentTemplate,
       overloaded: (svc: ServiceState, slot: number) => svc.counts.overloaded[slot] === 1,
     };
     const services = state.services.map((s) => nftServiceOfState(s, facts));
-    return compileTables({ table: state.kernel.table, services });
+    const dr = this.#drLink;
+    return compileTables({ table: state.kernel.table, services, ...(dr === undefined ? {} : { dr }) });
   }
 
   async #sync(): Promise<void> {
@@ -138,6 +180,8 @@ export class KernelEngine implements Engine {
     // A daemon with only proxy services never needs nft (nor root).
     if (state.services.length === 0 && this.#loaded === undefined) return;
     const name = state.kernel.table;
+    // MACs change rarely but silently (frames dr forwards never refresh them): re-read now and then.
+    await this.#resolveDr(state, this.#clock.now() - this.#macsAt > MAC_REFRESH_MS);
     const tables = this.#compile(state);
     const update =
       this.#loaded !== undefined && this.#loadedName === name
@@ -211,6 +255,7 @@ export class KernelEngine implements Engine {
   async sample(): Promise<void> {
     if (this.#loadedName === undefined) return;
     this.#traffic.setCounters(await readAllCounters(this.#target, this.#loadedName));
+    if (this.#drLink !== undefined && this.#clock.now() - this.#macsAt > MAC_REFRESH_MS) await this.#sync();
     if (!this.#hasNat) {
       this.#connections = [];
       return;

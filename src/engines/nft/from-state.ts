@@ -63,14 +63,17 @@ export function nftServiceOfState(svc: ServiceState, facts: LiveFacts): NftServi
     ...svc.down.map((r) => ({ r, down: true })),
     ...svc.draining.map((r) => ({ r, down: true })),
   ].sort((a, b) => rank(a.r.key) - rank(b.r.key));
+  const dr = svc.config.forwarding === 'dr';
   const realServers = all.map(({ r, down }): NftRealServer => {
     const mac = facts.macs.get(r.dest.address);
+    // dr: a real server whose MAC is not known (it did not answer ARP/ND) cannot take frames yet.
+    const unreachable = dr && mac === undefined;
     return {
       address: r.dest.address,
       port: r.dest.port,
       weight: !down && facts.overloaded(svc, r.dest.slot) ? 0 : r.dest.weight,
-      ...(down ? { down: true } : {}),
-      ...(mac === undefined ? {} : { mac }),
+      ...(down || unreachable ? { down: true } : {}),
+      ...(dr ? { mac: mac ?? '00:00:00:00:00:00' } : {}),
     };
   });
   return {

@@ -5,7 +5,7 @@ import { slotElements } from './elements.ts';
 import { familyOf } from './family.ts';
 import type { NftChain, NftDecl, NftTable } from './model.ts';
 import { objectNames, realServerCounterName, serviceCounterName } from './names.ts';
-import { selectorFor } from './selector.ts';
+import { selectorFor, slotMapHead } from './selector.ts';
 import type { NftDrLink, NftService } from './types.ts';
 
 const counter = (name: string): NftDecl => ({ kind: 'counter', name, head: [], elements: [] });
@@ -32,7 +32,7 @@ function serviceParts(
   decls.push({
     kind: 'map',
     name: names.sched,
-    head: [`typeof ${key} : ether daddr; flags interval;`],
+    head: slotMapHead(key, 'ether daddr'),
     elements: slotElements(slots.map((i) => svc.realServers[i]?.mac ?? '')),
   });
   if (sel.kind !== 'map') {

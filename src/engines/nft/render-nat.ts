@@ -8,7 +8,7 @@ import type { FamilyWords } from './family.ts';
 import { prefixMask, target } from './family.ts';
 import type { NftChain, NftDecl, NftTable } from './model.ts';
 import { objectNames, realServerCounterName, serviceCounterName } from './names.ts';
-import { affinityDests, selectorFor } from './selector.ts';
+import { affinityDests, selectorFor, slotMapHead } from './selector.ts';
 import type { NftService } from './types.ts';
 
 /**
@@ -65,7 +65,7 @@ function serviceParts(svc: NftService, w: FamilyWords, out: Parts): void {
     out.decls.push({
       kind: 'map',
       name: names.sched,
-      head: [`typeof ${sel.kind === 'map' ? sel.key : 'numgen inc mod 1'} : ${ep.dataType}; flags interval;`],
+      head: slotMapHead(sel.kind === 'map' ? sel.key : 'numgen inc mod 1', ep.dataType),
       elements: slotElements(slots.map(ep.value)),
     });
     // No real server may take new flows: drop rather than let the director's own stack answer (RST).
@@ -93,7 +93,7 @@ function serviceParts(svc: NftService, w: FamilyWords, out: Parts): void {
       {
         kind: 'map',
         name: names.pick,
-        head: [`typeof ${key} : meta mark; flags interval;`],
+        head: slotMapHead(key, 'meta mark'),
         elements: slotElements(slots.map(markOf)),
       },
       { kind: 'map', name: names.servers, head: [`typeof meta mark : ${ep.dataType};`], elements: ids },

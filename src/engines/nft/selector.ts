@@ -99,3 +99,14 @@ export function selectorFor(svc: NftService): Selector {
       );
   }
 }
+
+/**
+ * The declaration of a slot map keyed by `key`: `typeof KEY : DATA`. nft 1.0.6 crashes (SIGSEGV) when
+ * it lists a map declared `typeof jhash ...`, so a jhash-keyed map is declared with numgen's typeof
+ * (the same 32-bit integer to the kernel) and says its real key in a comment.
+ */
+export function slotMapHead(key: string, data: string): string[] {
+  if (!key.startsWith('jhash ')) return [`typeof ${key} : ${data}; flags interval;`];
+  const slots = /mod (\d+)/.exec(key)?.[1] ?? '1';
+  return [`typeof numgen inc mod ${slots} : ${data}; flags interval;`, `comment "key: ${key}";`];
+}
