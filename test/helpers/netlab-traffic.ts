@@ -137,3 +137,24 @@ export function tally(values: readonly string[]): Record<string, number> {
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
   return out;
 }
+
+/** An HTTP server on `port` answering every request with "<name> <peer address>". */
+export function httpServerCode(name: string, port: number): string {
+  return `
+const http = process.getBuiltinModule('node:http');
+${LISTEN_BOTH}
+listenBoth(() => http.createServer((req, res) => res.end(${JSON.stringify(name)} + ' ' + req.socket.remoteAddress)), ${port}, () => console.log('listening'));`;
+}
+
+/** n HTTP GETs with fetch (each on a new connection); prints each body or "ERR ...". */
+export function httpGetCode(url: string, n: number): string {
+  return `
+(async () => {
+  for (let i = 0; i < ${n}; i++) {
+    try {
+      const r = await fetch(${JSON.stringify(url)}, { headers: { connection: 'close' } });
+      console.log(r.status === 200 ? await r.text() : 'ERR status ' + r.status);
+    } catch (e) { console.log('ERR ' + (e.cause?.code ?? e.message)); }
+  }
+})();`;
+}

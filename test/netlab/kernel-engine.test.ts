@@ -5,7 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
-import { burst, lines, longCode, serverCode, tally } from '../helpers/netlab-traffic.ts';
+import {
+  burst,
+  httpGetCode,
+  httpServerCode,
+  lines,
+  longCode,
+  serverCode,
+  tally,
+} from '../helpers/netlab-traffic.ts';
 import { startLabDirector } from '../helpers/netlab-vsd.ts';
 
 interface ServiceStats {
@@ -23,6 +31,8 @@ function servicesYaml(lab: NatLab): string {
       real_servers: [ { address: ${rs1}, port: 8080 }, { address: ${rs2}, port: 8080 } ] }
   - { address: ${vip}, port: 82, forwarding: nat, scheduler: rr, persistence: { timeout: 60s },
       real_servers: [ { address: ${rs1}, port: 8080 }, { address: ${rs2}, port: 8080 } ] }
+  - { address: ${vip}, port: 8081, forwarding: nat, scheduler: rr,
+      real_servers: [ { address: ${rs1}, port: 8081 }, { address: ${rs2}, port: 8081 } ] }
   - { address: ${vip}, port: 0, forwarding: nat, scheduler: rr, persistence: { timeout: 60s },
       real_servers: [ { address: ${rs1}, port: 0 }, { address: ${rs2}, port: 0 } ] }
 `;
@@ -41,6 +51,8 @@ test(
     ] as const) {
       const server = lab.spawnIn(ns, [process.execPath, '-e', serverCode(name, [8080, 9001, 9002])]);
       await lines(server).waitFor((l) => l === 'listening');
+      const web = lab.spawnIn(ns, [process.execPath, '-e', httpServerCode(name, 8081)]);
+      await lines(web).waitFor((l) => l === 'listening');
     }
     const vsd = await startLabDirector(t, lab, lab.dir, servicesYaml(lab));
     const services = async () => (await vsd.api('GET', '/api/v1/services')).body as ServiceStats[];
@@ -52,6 +64,12 @@ test(
     // fullnat: the real servers see the snat address instead.
     const full = await burst(lab, 4, 81);
     assert.deepEqual(tally(full), { [`rs1 ${addr.vip}`]: 2, [`rs2 ${addr.vip}`]: 2 });
+
+    // HTTP through nat: real web servers answer, and see the client.
+    const get = lab.spawnIn(lab.client, [process.execPath, '-e', httpGetCode(`http://${addr.vip}:8081/`, 4)]);
+    const bodies = lines(get);
+    await bodies.waitFor(() => bodies.all.length >= 4, 10_000);
+    assert.deepEqual(tally(bodies.all.slice(0, 4)), { [`rs1 ${addr.client}`]: 2, [`rs2 ${addr.client}`]: 2 });
 
     // Counters reach the API once sampled (every 100 ms here).
     await new Promise((r) => setTimeout(r, 400));
