@@ -8,6 +8,7 @@
 // The VIP 10.232.0.100 / fd32::100 is on the real servers' lo; dir does not hold it (tests add it).
 // Nothing is created in the root namespace; names carry the pid and a counter.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { killAllIn } from './netlab.ts';
 
 export interface L2Host {
   readonly netns: string;
@@ -39,28 +40,6 @@ function sysctl(netns: string, ...settings: string[]): void {
   execFileSync('ip', ['netns', 'exec', netns, 'sysctl', '-qw', ...settings], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-}
-
-function killAllIn(netns: string): void {
-  let pids: number[] = [];
-  try {
-    pids = execFileSync('ip', ['netns', 'pids', netns], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => Number.isInteger(n) && n > 0);
-  } catch {
-    return;
-  }
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
 }
 
 export function createL2Lab(): L2Lab {

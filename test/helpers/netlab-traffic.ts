@@ -158,3 +158,16 @@ export function httpGetCode(url: string, n: number): string {
   }
 })();`;
 }
+
+/** Starts each program `codes(name)` gives in rs1 and rs2 ("rs1", "rs2") and waits until they listen. */
+export async function startRealServers(
+  lab: NatLab,
+  codes: (name: string) => readonly string[],
+): Promise<void> {
+  for (const [ns, name] of [
+    [lab.rs1, 'rs1'],
+    [lab.rs2, 'rs2'],
+  ] as const)
+    for (const code of codes(name))
+      await lines(lab.spawnIn(ns, [process.execPath, '-e', code])).waitFor((l) => l === 'listening');
+}

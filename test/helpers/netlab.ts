@@ -43,9 +43,11 @@ function sysctl(netns: string, setting: string): void {
   });
 }
 
-function pidsIn(netns: string): number[] {
+/** Kills (SIGKILL, by pid) every process left in a namespace this lab made; `ip netns exec` keeps the pid. */
+export function killAllIn(netns: string): void {
+  let pids: number[] = [];
   try {
-    return execFileSync('ip', ['netns', 'pids', netns], {
+    pids = execFileSync('ip', ['netns', 'pids', netns], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     })
@@ -53,7 +55,14 @@ function pidsIn(netns: string): number[] {
       .map((l) => Number(l.trim()))
       .filter((n) => Number.isInteger(n) && n > 0);
   } catch {
-    return [];
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -82,14 +91,7 @@ export function createNatLab(): NatLab {
       }
     }
     for (const netns of created) {
-      // Anything else still running in a namespace of ours (ip netns exec keeps the pid: exec).
-      for (const pid of pidsIn(netns)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      killAllIn(netns);
       try {
         ip('netns', 'delete', netns);
       } catch {

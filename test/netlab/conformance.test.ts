@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
-import { burst, lines, longCode, serverCode, tally } from '../helpers/netlab-traffic.ts';
+import { burst, lines, longCode, serverCode, tally, startRealServers } from '../helpers/netlab-traffic.ts';
 import { startLabDirector, type LabDirector } from '../helpers/netlab-vsd.ts';
 
 type Forwarding = 'proxy' | 'nat';
@@ -37,13 +37,7 @@ ${fwd === 'proxy' ? `  - { address: ${vip}, port: 85, forwarding: proxy, schedul
 async function suite(t: TestContext, fwd: Forwarding): Promise<void> {
   const lab = createNatLab();
   t.after(() => lab.destroy());
-  for (const [ns, name] of [
-    [lab.rs1, 'rs1'],
-    [lab.rs2, 'rs2'],
-  ] as const)
-    await lines(lab.spawnIn(ns, [process.execPath, '-e', serverCode(name)])).waitFor(
-      (l) => l === 'listening',
-    );
+  await startRealServers(lab, (name) => [serverCode(name)]);
   const vsd: LabDirector = await startLabDirector(t, lab, lab.dir, services(lab, fwd));
   const { vip, rs1, rs2 } = lab.addr;
   const rsPath = (port: number, a: string) => `/api/v1/services/tcp/${vip}/${port}/real-servers/${a}/8080`;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
-import { burst, lines, longCode, serverCode, tally } from '../helpers/netlab-traffic.ts';
+import { burst, lines, longCode, serverCode, tally, startRealServers } from '../helpers/netlab-traffic.ts';
 import { startLabDirector } from '../helpers/netlab-vsd.ts';
 
 interface RsView {
@@ -49,13 +49,7 @@ test(
     const lab = createNatLab();
     t.after(() => lab.destroy());
     const { addr } = lab;
-    for (const [ns, name] of [
-      [lab.rs1, 'rs1'],
-      [lab.rs2, 'rs2'],
-    ] as const)
-      await lines(lab.spawnIn(ns, [process.execPath, '-e', serverCode(name)])).waitFor(
-        (l) => l === 'listening',
-      );
+    await startRealServers(lab, (name) => [serverCode(name)]);
     const vsd = await startLabDirector(
       t,
       lab,

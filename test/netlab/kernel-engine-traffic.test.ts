@@ -12,6 +12,7 @@ import {
   tally,
   udpBurstCode,
   udpServerCode,
+  startRealServers,
 } from '../helpers/netlab-traffic.ts';
 import { startLabDirector } from '../helpers/netlab-vsd.ts';
 
@@ -24,13 +25,7 @@ test(
     const lab = createNatLab();
     t.after(() => lab.destroy());
     const { addr, addr6 } = lab;
-    for (const [ns, name] of [
-      [lab.rs1, 'rs1'],
-      [lab.rs2, 'rs2'],
-    ] as const) {
-      for (const code of [serverCode(name), udpServerCode(name, 5353), sinkCode(9000)])
-        await lines(lab.spawnIn(ns, [process.execPath, '-e', code])).waitFor((l) => l === 'listening');
-    }
+    await startRealServers(lab, (name) => [serverCode(name), udpServerCode(name, 5353), sinkCode(9000)]);
     const vsd = await startLabDirector(
       t,
       lab,

@@ -13,6 +13,7 @@ import {
   longCode,
   serverCode,
   tally,
+  startRealServers,
 } from '../helpers/netlab-traffic.ts';
 import { startLabDirector } from '../helpers/netlab-vsd.ts';
 
@@ -45,15 +46,7 @@ test(
     const lab = createNatLab();
     t.after(() => lab.destroy());
     const { addr } = lab;
-    for (const [ns, name] of [
-      [lab.rs1, 'rs1'],
-      [lab.rs2, 'rs2'],
-    ] as const) {
-      const server = lab.spawnIn(ns, [process.execPath, '-e', serverCode(name, [8080, 9001, 9002])]);
-      await lines(server).waitFor((l) => l === 'listening');
-      const web = lab.spawnIn(ns, [process.execPath, '-e', httpServerCode(name, 8081)]);
-      await lines(web).waitFor((l) => l === 'listening');
-    }
+    await startRealServers(lab, (name) => [serverCode(name, [8080, 9001, 9002]), httpServerCode(name, 8081)]);
     const vsd = await startLabDirector(t, lab, lab.dir, servicesYaml(lab));
     const services = async () => (await vsd.api('GET', '/api/v1/services')).body as ServiceStats[];
     const nft = (...args: string[]) => vsd.nft(...args);
