@@ -182,6 +182,9 @@ export class Director extends EventEmitter<DirectorEvents> {
         expireNodestConn: next.expire_nodest_conn,
         persistence: this.persistence,
         kernel: next.kernel,
+        otherServices: ordered
+          .filter((s) => this.#engines.get(s.config.forwarding) !== engine)
+          .map((s) => s.config),
       });
     }
     for (const [key, lost] of quorumChanges) this.emit('quorum', key, lost);

@@ -53,6 +53,8 @@ export interface DesiredState {
   readonly persistence: PersistenceTable;
   /** Settings of the kernel engine (table name, dr interface, conntrack sampling). */
   readonly kernel: Config['kernel'];
+  /** Services other engines carry: the kernel engine leaves their packets alone (port-0 rules). */
+  readonly otherServices: readonly Pick<VirtualServiceConfig, 'protocol' | 'address' | 'port'>[];
 }
 
 /** One entry of the connection table, as `ipvsadm -L -c` shows it. */

@@ -32,6 +32,8 @@ function servicesYaml(lab: NatLab): string {
       real_servers: [ { address: ${rs1}, port: 8080 }, { address: ${rs2}, port: 8080 } ] }
   - { address: ${vip}, port: 82, forwarding: nat, scheduler: rr, persistence: { timeout: 60s },
       real_servers: [ { address: ${rs1}, port: 8080 }, { address: ${rs2}, port: 8080 } ] }
+  - { address: ${vip}, port: 8090, forwarding: proxy, scheduler: rr,
+      real_servers: [ { address: ${rs1}, port: 8080 }, { address: ${rs2}, port: 8080 } ] }
   - { address: ${vip}, port: 8081, forwarding: nat, scheduler: rr,
       real_servers: [ { address: ${rs1}, port: 8081 }, { address: ${rs2}, port: 8081 } ] }
   - { address: ${vip}, port: 0, forwarding: nat, scheduler: rr, persistence: { timeout: 60s },
@@ -40,7 +42,7 @@ function servicesYaml(lab: NatLab): string {
 }
 
 test(
-  'vsd start with nat, fullnat and persistence: kernel forwarding behind the same API',
+  'vsd start with nat, fullnat, persistence and a proxy service side by side: kernel forwarding behind the same API',
   { skip: netlabUnavailable(), timeout: 60_000 },
   async (t) => {
     const lab = createNatLab();
@@ -57,6 +59,9 @@ test(
     // fullnat: the real servers see the snat address instead.
     const full = await burst(lab, 4, 81);
     assert.deepEqual(tally(full), { [`rs1 ${addr.vip}`]: 2, [`rs2 ${addr.vip}`]: 2 });
+
+    // The proxy engine beside it in the same daemon: the real servers see the director's address.
+    assert.deepEqual(tally(await burst(lab, 2, 8090)), { 'rs1 10.231.1.1': 1, 'rs2 10.231.2.1': 1 });
 
     // HTTP through nat: real web servers answer, and see the client.
     const get = lab.spawnIn(lab.client, [process.execPath, '-e', httpGetCode(`http://${addr.vip}:8081/`, 4)]);

@@ -45,11 +45,13 @@ export function compileTables(input: NftInput): NftTable[] {
       table,
       IPV4,
       nat.filter((s) => familyOf(s.vip) === IPV4),
+      input.passThrough,
     ),
     natTable(
       table,
       IPV6,
       nat.filter((s) => familyOf(s.vip) === IPV6),
+      input.passThrough,
     ),
   ];
   if (dr.length > 0 && input.dr !== undefined) tables.push(drTable(table, input.dr, dr));

@@ -171,7 +171,17 @@ export class KernelEngine implements Engine {
     };
     const services = state.services.map((s) => nftServiceOfState(s, facts));
     const dr = this.#drLink;
-    return compileTables({ table: state.kernel.table, services, ...(dr === undefined ? {} : { dr }) });
+    const passThrough = state.otherServices.map((o) => ({
+      protocol: o.protocol,
+      vip: o.address,
+      vport: o.port,
+    }));
+    return compileTables({
+      table: state.kernel.table,
+      services,
+      passThrough,
+      ...(dr === undefined ? {} : { dr }),
+    });
   }
 
   async #sync(): Promise<void> {

@@ -9,7 +9,7 @@ import { prefixMask, target } from './family.ts';
 import type { NftChain, NftDecl, NftTable } from './model.ts';
 import { objectNames, realServerCounterName, serviceCounterName } from './names.ts';
 import { affinityDests, selectorFor, slotMapHead } from './selector.ts';
-import type { NftService } from './types.ts';
+import type { NftInput, NftService } from './types.ts';
 
 /**
  * Persistent services carry the chosen real server in the first packet's mark (FINDINGS §3: a map
@@ -138,8 +138,19 @@ function serviceParts(svc: NftService, w: FamilyWords, out: Parts): void {
  * The whole table for one family. It is written even with no services: its nat base chains keep the
  * kernel's NAT hooks registered, without which established NAT flows are reset (FINDINGS §4 caveat).
  */
-export function natTable(table: string, w: FamilyWords, services: readonly NftService[]): NftTable {
+export function natTable(
+  table: string,
+  w: FamilyWords,
+  services: readonly NftService[],
+  passThrough: NftInput['passThrough'] = [],
+): NftTable {
   const out: Parts = { decls: [], pre: [], chains: [], post: [] };
+  // A port-0 service takes every port of its VIP but those with a service of their own, also one the
+  // proxy engine carries: its packets must reach the host's listener untouched.
+  const anyPort = new Set(services.filter((s) => s.vport === 0).map((s) => `${s.protocol} ${s.vip}`));
+  for (const p of passThrough)
+    if (p.vport !== 0 && anyPort.has(`${p.protocol} ${p.vip}`))
+      out.pre.push(`${w.ip} daddr ${p.vip} ${p.protocol} dport ${p.vport} return`);
   for (const svc of services) serviceParts(svc, w, out);
   return {
     family: w.ip,

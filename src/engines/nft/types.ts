@@ -54,4 +54,10 @@ export interface NftInput {
   /** In config order, so messages can say virtual_services[i]. */
   readonly services: readonly NftService[];
   readonly dr?: NftDrLink;
+  /** Services another engine carries on this host (the proxy's listeners): port-0 rules pass them by. */
+  readonly passThrough?: readonly {
+    readonly protocol: Protocol;
+    readonly vip: string;
+    readonly vport: number;
+  }[];
 }

@@ -61,6 +61,8 @@ export const GOLDEN: Record<string, NftInput> = {
       }),
       service({ vport: 443, realServers: [rs(13, 1, { port: 443 })] }),
     ],
+    // The proxy engine listens on VIP:8090: the port-0 service must leave it alone.
+    passThrough: [{ protocol: 'tcp', vip: VIP, vport: 8090 }],
   },
   'persistence-24': {
     services: [
