@@ -207,7 +207,8 @@ export class Director extends EventEmitter<DirectorEvents> {
   sweep(): void {
     this.persistence.sweep(this.#clock.now());
     for (const svc of [...this.#services.values(), ...this.#retired.values()]) {
-      for (const rs of svc.reapDrained()) this.emit('drained', svc.key, rs);
+      const asOf = this.#engines.get(svc.config.forwarding)?.countsAsOf?.() ?? Infinity;
+      for (const rs of svc.reapDrained(asOf)) this.emit('drained', svc.key, rs);
       if (svc.finished) {
         this.#retired.delete(svc.key);
         this.emit('retired', svc.key);

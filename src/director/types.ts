@@ -18,6 +18,8 @@ export interface DrainingServer {
   readonly dest: Dest;
   /** Monotonic ms after which its remaining connections are closed. */
   readonly deadline: number;
+  /** Monotonic ms when it started draining: counts sampled before then cannot show it is empty. */
+  readonly since: number;
 }
 
 /** A health verdict for one real server, as the monitor reports it. */
@@ -108,6 +110,13 @@ export interface Engine {
   counters(): EngineCounters;
   /** Zeroes traffic counters of one service or all (ipvsadm -Z). */
   zeroCounters(serviceKey?: string): void;
+  /**
+   * The time (the Director's clock) as of which the connection counts in ServiceState are known: an
+   * engine that samples them (the kernel engine reads conntrack) says when its last reading began, so
+   * a draining server is not taken for empty before a reading has seen its connections. Engines that
+   * count every connection as it happens leave it out.
+   */
+  countsAsOf?(): number;
   /** Re-reads service state that changed in place (health); optional. */
   refresh?(): void;
   /** The connection table (live connections and sessions). */

@@ -60,3 +60,12 @@ export async function startLabDirector(
     },
   };
 }
+
+/** Polls `check` every 100 ms until it holds; the kernel engine's numbers arrive with its samples. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

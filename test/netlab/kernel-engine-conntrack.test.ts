@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
 import { burst, lines, longCode, serverCode, tally, startRealServers } from '../helpers/netlab-traffic.ts';
-import { startLabDirector } from '../helpers/netlab-vsd.ts';
+import { startLabDirector, waitUntil } from '../helpers/netlab-vsd.ts';
 
 interface RsView {
   address: string;
@@ -38,14 +38,6 @@ function hold(lab: NatLab, port: number) {
   };
 }
 
-const until = async (what: string, check: () => Promise<boolean>, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-
 test(
   'kernel engine and conntrack: counts, connection table, thresholds, drain deadline',
   { skip: netlabUnavailable(), timeout: 60_000 },
@@ -73,7 +65,7 @@ test(
     // rr's first pick is rs1: one established flow, counted active; rs1's upper threshold is 1.
     const held = hold(lab, 80);
     assert.equal(await held.greeting, `rs1 ${addr.client}`);
-    await until('rs1 to count one active connection and be overloaded', async () => {
+    await waitUntil('rs1 to count one active connection and be overloaded', async () => {
       const r = await rs(80, addr.rs1);
       return r?.active === 1 && r.state === 'overloaded';
     });
@@ -107,7 +99,7 @@ test(
       `the drained flow was cut; log:\n${vsd.log.all.join('\n')}\nconntrack:\n${execFileSync('ip', ['netns', 'exec', lab.dir, 'conntrack', '-L'], { encoding: 'utf8' })}`,
     );
     assert.ok(cutAt >= 1000, `cut after ${cutAt} ms, before its deadline`);
-    await until('the drained server to be reaped', async () => (await rs(81, gone)) === undefined);
+    await waitUntil('the drained server to be reaped', async () => (await rs(81, gone)) === undefined);
     await vsd.stop();
   },
 );

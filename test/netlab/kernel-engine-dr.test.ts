@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createL2Lab } from '../helpers/l2lab.ts';
 import { netlabUnavailable } from '../helpers/netlab.ts';
 import { burstCode, lines, serverCode, tally } from '../helpers/netlab-traffic.ts';
-import { startLabDirector } from '../helpers/netlab-vsd.ts';
+import { startLabDirector, waitUntil } from '../helpers/netlab-vsd.ts';
 
 interface ServiceView {
   port: number;
@@ -69,9 +69,10 @@ test(
     // Replies went straight to the client: nothing from the VIP reached the director.
     assert.match(inDir('nft', 'list', 'table', 'netdev', 'probe'), /counter packets 0 bytes 0/);
     // Frames forwarded per real server are counted (bytes in; dr has no replies to count).
-    await new Promise((r) => setTimeout(r, 300));
-    const svc = ((await vsd.api('GET', '/api/v1/services')).body as ServiceView[])[0];
-    for (const r of svc?.real_servers ?? []) assert.ok(r.stats.bytesIn > 0, JSON.stringify(svc));
+    const service = async () => ((await vsd.api('GET', '/api/v1/services')).body as ServiceView[])[0];
+    await waitUntil('bytes counted for both real servers', async () =>
+      ((await service())?.real_servers ?? []).every((r) => r.stats.bytesIn > 0),
+    );
 
     // A real server on another link is refused with the reason, and nothing changes.
     const bad = await vsd.api('POST', `/api/v1/services/tcp/${vip.ipv4}/80/real-servers`, {

@@ -14,7 +14,7 @@ import {
   udpServerCode,
   startRealServers,
 } from '../helpers/netlab-traffic.ts';
-import { startLabDirector } from '../helpers/netlab-vsd.ts';
+import { startLabDirector, waitUntil } from '../helpers/netlab-vsd.ts';
 
 const GB = 1024 ** 3;
 
@@ -62,12 +62,12 @@ test(
     assert.equal(received, sent, 'the real server received exactly what was sent');
 
     // The connection counters saw one flow on 9000; a 1 GB flow is one connection, not a million.
-    await new Promise((r) => setTimeout(r, 300));
-    const services = (await vsd.api('GET', '/api/v1/services')).body as {
-      port: number;
-      stats: { connections: number };
-    }[];
-    assert.equal(services.find((s) => s.port === 9000)?.stats.connections, 1);
+    const connections = async () =>
+      (
+        (await vsd.api('GET', '/api/v1/services')).body as { port: number; stats: { connections: number } }[]
+      ).find((s) => s.port === 9000)?.stats.connections ?? 0;
+    await waitUntil('the flow counted', async () => (await connections()) > 0);
+    assert.equal(await connections(), 1);
     await vsd.stop();
   },
 );

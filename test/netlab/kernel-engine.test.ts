@@ -15,7 +15,7 @@ import {
   tally,
   startRealServers,
 } from '../helpers/netlab-traffic.ts';
-import { startLabDirector } from '../helpers/netlab-vsd.ts';
+import { startLabDirector, waitUntil } from '../helpers/netlab-vsd.ts';
 
 interface ServiceStats {
   port: number;
@@ -70,7 +70,10 @@ test(
     assert.deepEqual(tally(bodies.all.slice(0, 4)), { [`rs1 ${addr.client}`]: 2, [`rs2 ${addr.client}`]: 2 });
 
     // Counters reach the API once sampled (every 100 ms here).
-    await new Promise((r) => setTimeout(r, 400));
+    await waitUntil('30 connections counted', async () => {
+      const n = (await services()).find((s) => s.port === 80)?.stats.connections ?? 0;
+      return n >= 30;
+    });
     const s80 = (await services()).find((s) => s.port === 80);
     assert.equal(s80?.stats.connections, 30, JSON.stringify(s80));
     assert.deepEqual(

@@ -25,6 +25,9 @@ import { renderUpdate, type NftTable } from './model.ts';
 import { runIn } from './run.ts';
 import type { NftDrLink } from './types.ts';
 
+/** A sample may take at most 1/SAMPLE_BUDGET of the time between samples. */
+const SAMPLE_BUDGET = 10;
+
 /** How often dr real servers' MACs are resolved again. */
 const MAC_REFRESH_MS = 30_000;
 
@@ -75,6 +78,8 @@ export class KernelEngine implements Engine {
   #queue: Promise<void> = Promise.resolve();
   #sampler: NodeJS.Timeout | undefined;
   #sampleEveryMs = 0;
+  /** When the last complete conntrack reading began: counts are known as of then. */
+  #countsAsOf = -Infinity;
   #closing: Promise<void> | undefined;
 
   constructor(options: KernelEngineOptions = {}) {
@@ -246,15 +251,30 @@ export class KernelEngine implements Engine {
     }
   }
 
+  /**
+   * Samples every `everyMs`, but never spends more than about a tenth of the time sampling: reading a
+   * big conntrack table costs CPU (100k flows: about a second), so the pause grows with the last
+   * sample's duration. One sample at a time, on the engine's queue.
+   */
   #startSampler(everyMs: number): void {
-    if (this.#sampler !== undefined && everyMs === this.#sampleEveryMs) return;
-    if (this.#sampler !== undefined) clearInterval(this.#sampler);
+    const wasRunning = this.#sampler !== undefined;
     this.#sampleEveryMs = everyMs;
-    this.#sampler = setInterval(() => {
-      if (this.#loaded !== undefined)
-        this.#enqueue(() => this.sample()).catch((err: unknown) => this.#failed(err));
-    }, everyMs);
-    this.#sampler.unref();
+    if (wasRunning) return;
+    const next = (pauseMs: number) => {
+      this.#sampler = setTimeout(() => {
+        const started = performance.now();
+        const run = this.#loaded === undefined ? Promise.resolve() : this.#enqueue(() => this.sample());
+        run
+          .catch((err: unknown) => this.#failed(err))
+          .finally(() => {
+            if (this.#closing) return;
+            const took = performance.now() - started;
+            next(Math.max(this.#sampleEveryMs, took * SAMPLE_BUDGET));
+          });
+      }, pauseMs);
+      this.#sampler.unref();
+    };
+    next(everyMs);
   }
 
   /**
@@ -264,10 +284,12 @@ export class KernelEngine implements Engine {
    */
   async sample(): Promise<void> {
     if (this.#loadedName === undefined) return;
+    const started = this.#clock.now();
     this.#traffic.setCounters(await readAllCounters(this.#target, this.#loadedName));
     if (this.#drLink !== undefined && this.#clock.now() - this.#macsAt > MAC_REFRESH_MS) await this.#sync();
     if (!this.#hasNat) {
       this.#connections = [];
+      this.#countsAsOf = started;
       return;
     }
     const flows = sampleFlows(this.#services, await listConntrack(this.#target));
@@ -281,6 +303,7 @@ export class KernelEngine implements Engine {
         if (svc.counts.sample(r.dest.slot, s?.active ?? 0, s?.inactive ?? 0)) overloadChanged = true;
       }
     }
+    this.#countsAsOf = started;
     await this.#cutExpiredDrains();
     // Over (or back under) a threshold: the server leaves (or rejoins) the maps, in place.
     if (overloadChanged) await this.#sync();
@@ -304,6 +327,10 @@ export class KernelEngine implements Engine {
     }
   }
 
+  countsAsOf(): number {
+    return this.#countsAsOf;
+  }
+
   counters(): EngineCounters {
     return this.#traffic.counters(this.#services);
   }
@@ -318,7 +345,7 @@ export class KernelEngine implements Engine {
 
   close(graceMs: number): Promise<void> {
     this.#closing ??= this.#enqueue(async () => {
-      if (this.#sampler !== undefined) clearInterval(this.#sampler);
+      if (this.#sampler !== undefined) clearTimeout(this.#sampler);
       const name = this.#loadedName;
       if (name === undefined) return;
       // New flows stop now; the base chains stay so established flows keep their NAT bindings.
