@@ -57,7 +57,7 @@ export class ConnCounts implements CountsView {
    * Counts read from elsewhere (the kernel's conntrack) replace this slot's; the overload flag follows
    * as bind/unbind would set and clear it. Returns whether the flag changed.
    */
-  sample(slot: number, active: number, inactive: number): boolean {
+  set(slot: number, active: number, inactive: number): boolean {
     if (slot >= this.active.length) return false;
     const was = this.overloaded[slot];
     this.active[slot] = active;

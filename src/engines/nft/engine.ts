@@ -300,7 +300,7 @@ export class KernelEngine implements Engine {
       const perSlot = flows.servers.get(svc.key);
       for (const r of [...svc.realServers, ...svc.down, ...svc.draining]) {
         const s = perSlot?.get(r.dest.slot);
-        if (svc.counts.sample(r.dest.slot, s?.active ?? 0, s?.inactive ?? 0)) overloadChanged = true;
+        if (svc.counts.set(r.dest.slot, s?.active ?? 0, s?.inactive ?? 0)) overloadChanged = true;
       }
     }
     this.#countsAsOf = started;

@@ -33,10 +33,10 @@ test('a drained server is reaped only when a count reading after its drain began
   assert.deepEqual(svc.reapDrained(1400), []);
   assert.equal(svc.draining.length, 1);
   // A reading that began at 1600 still counts a connection: it stays.
-  svc.counts.sample(svc.draining[0]?.dest.slot ?? -1, 1, 0);
+  svc.counts.set(svc.draining[0]?.dest.slot ?? -1, 1, 0);
   assert.deepEqual(svc.reapDrained(1600), []);
   // The next reading finds none: reaped.
-  svc.counts.sample(svc.draining[0]?.dest.slot ?? -1, 0, 0);
+  svc.counts.set(svc.draining[0]?.dest.slot ?? -1, 0, 0);
   assert.deepEqual(svc.reapDrained(2600), ['127.0.0.1:8002']);
   // Engines that count live (no reading time) reap at once, as before.
   svc.reconfigure(serviceConfig([]), 60_000);
