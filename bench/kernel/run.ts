@@ -1,0 +1,214 @@
+// Kernel benchmark: the same traffic, in network namespaces, straight to the real servers, through a
+// hand-written nft ruleset, through vsd's kernel engine (nat) and through vsd's proxy engine.
+// Usage: node bench/kernel/run.ts [--quick] [--rounds N] [--targets direct,nft-hand,vsd-nat,vsd-proxy]
+//        [--vsd-nat auto|daemon|emulated] [--keep]
+// Prints a table of medians with ratios to the hand-written ruleset; it does not assert. See bench/README.md.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { command, ensureTools } from '../common/install.ts';
+import { killAllNow, stopAll } from '../common/processes.ts';
+import { renderSpread, renderTable } from '../common/table.ts';
+import { createKernelLab, type KernelLab } from './lab.ts';
+import { LOADS, runLoad, type LoadContext, type LoadName, type LoadSettings } from './loads.ts';
+import { METRICS, samplesOf, THROUGHPUT, type Rounds } from './metrics.ts';
+import { daemonCarriesNat, startTarget, TARGET_NAMES, type NatMode, type TargetName } from './targets.ts';
+import { compare, renderVerdict } from './verdict.ts';
+
+interface Settings extends LoadSettings {
+  readonly rounds: number;
+}
+
+const FULL: LoadSettings = { warmSeconds: 1, wrkSeconds: 6, iperfSeconds: 4 };
+const QUICK: LoadSettings = { warmSeconds: 1, wrkSeconds: 3, iperfSeconds: 2 };
+const DEFAULT_ROUNDS = 5;
+const REFERENCE: TargetName = 'nft-hand';
+
+const TOOLS = [
+  command('ip', ['iproute2']),
+  command('nft', ['nftables']),
+  command('conntrack'),
+  command('nginx'),
+  command('wrk'),
+  command('iperf3'),
+];
+
+const log = (line: string) => console.log(line);
+/** Set by Ctrl-C/SIGTERM: everything is being stopped, and the temp dir goes too. */
+let interrupted = false;
+let removeOnInterrupt: string | undefined;
+let lab: KernelLab | undefined;
+
+function parseSettings(): { settings: Settings; targets: TargetName[]; keep: boolean; nat: string } {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      targets: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'vsd-nat': { type: 'string', default: 'auto' },
+    },
+  });
+  const rounds = Number(values.rounds ?? (values.quick ? 1 : DEFAULT_ROUNDS));
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds must be a positive integer, not ${values.rounds}`);
+  const targets = (values.targets?.split(',') ?? [...TARGET_NAMES]).map((t) => {
+    const name = TARGET_NAMES.find((n) => n === t.trim());
+    if (!name) throw new Error(`unknown target ${t}; known: ${TARGET_NAMES.join(', ')}`);
+    return name;
+  });
+  const nat = values['vsd-nat'];
+  if (!['auto', 'daemon', 'emulated'].includes(nat))
+    throw new Error(`--vsd-nat must be auto, daemon or emulated, not ${nat}`);
+  const base = values.quick ? QUICK : FULL;
+  return { settings: { ...base, rounds }, targets, keep: values.keep, nat };
+}
+
+function natModeFor(requested: string, l: KernelLab, dir: string): NatMode {
+  if (requested === 'daemon' || requested === 'emulated') return requested;
+  return daemonCarriesNat(l, dir) ? 'daemon' : 'emulated';
+}
+
+const NAT_MODE_NOTE: Record<NatMode, string> = {
+  daemon: 'vsd-nat: the vsd daemon (bin/vsd.ts start, forwarding: nat) in the director namespace',
+  emulated:
+    'vsd-nat: EMULATED, no daemon: vsd config -> compileRuleset() -> applyRuleset() (this build of vsd start refuses forwarding: nat)',
+};
+
+async function main(): Promise<void> {
+  const { settings, targets, keep, nat } = parseSettings();
+  if (process.getuid?.() !== 0)
+    throw new Error('the kernel benchmark needs root (network namespaces, nftables)');
+  ensureTools(TOOLS, log);
+  const dir = mkdtempSync(join(tmpdir(), 'vsd-kernel-bench-'));
+  if (!keep) removeOnInterrupt = dir;
+  const rounds: Rounds = [];
+  const failures: string[] = [];
+  const notes = new Set<string>();
+  let ok = false;
+  try {
+    lab = await createKernelLab(dir);
+    const natMode = natModeFor(nat, lab, dir);
+    log(`vsd kernel benchmark: ${settings.rounds} round(s) over ${targets.join(', ')}; files in ${dir}`);
+    log(`namespaces ${lab.net.client}, ${lab.net.dir}, ${lab.net.rs1}, ${lab.net.rs2}`);
+    if (targets.includes('vsd-nat')) notes.add(NAT_MODE_NOTE[natMode]);
+    for (const n of notes) log(n);
+    const ctx = {
+      settings,
+      clientNetns: lab.net.client,
+      dir,
+      rounds,
+      failures,
+      log,
+      interrupted: () => interrupted,
+    };
+    let slot = 0;
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const load of LOADS) {
+        // Every load runs on every target in turn, one right after the other, so the numbers compared
+        // are seconds apart; the order rotates so no target always runs first on a warmed machine.
+        const order = targets.map((_, i) => targets[(i + slot) % targets.length] as TargetName);
+        slot++;
+        for (const name of order) {
+          if (interrupted) return;
+          await runSlot(lab, name, load, round, `[${round + 1}/${settings.rounds}] ${name}`, {
+            ...ctx,
+            natMode,
+            notes,
+          });
+        }
+      }
+    }
+    ok = true;
+  } finally {
+    await stopAll();
+    await lab?.destroy();
+    if (ok && failures.length === 0 && !keep) rmSync(dir, { recursive: true, force: true });
+    else log(`configs, rulesets and logs kept in ${dir}`);
+  }
+  printResults(settings, targets, rounds, failures, notes);
+}
+
+/** Starts target name afresh on an empty director, runs one load on it, and stops it. */
+async function runSlot(
+  l: KernelLab,
+  name: TargetName,
+  load: LoadName,
+  round: number,
+  tag: string,
+  ctx: LoadContext & { readonly natMode: NatMode; readonly notes: Set<string> },
+): Promise<void> {
+  l.resetDirector();
+  let target;
+  try {
+    target = await startTarget(name, { lab: l, dir: ctx.dir, natMode: ctx.natMode });
+  } catch (err) {
+    ctx.failures.push(`${tag} start: ${(err as Error).message.split('\n')[0] ?? ''}`);
+    log(`${tag}: could not start: ${(err as Error).message}`);
+    return;
+  }
+  try {
+    await runLoad(load, target, round, tag, ctx);
+  } finally {
+    await target.stop();
+  }
+  const left = l.directorTables();
+  if (name.startsWith('vsd-') && ctx.natMode === 'daemon' && left.length > 0)
+    ctx.notes.add(`${name}: the daemon left nft table(s) behind after SIGTERM: ${left.join(', ')}`);
+}
+
+function printResults(
+  settings: Settings,
+  targets: readonly TargetName[],
+  rounds: Rounds,
+  failures: readonly string[],
+  notes: ReadonlySet<string>,
+): void {
+  const samples = samplesOf(rounds);
+  log('');
+  const ratios = targets.includes(REFERENCE)
+    ? `; in parentheses the ratio to ${REFERENCE} (higher is better for req/s and Gbit/s, lower for p99)`
+    : '';
+  log(`Medians over ${settings.rounds} round(s)${ratios}.`);
+  log(renderTable(samples, METRICS, targets, REFERENCE));
+  if (settings.rounds > 1) {
+    log('');
+    log('Spread over the rounds, ±half of (max - min) as a percentage of the median; n = rounds measured:');
+    log(renderSpread(samples, METRICS, targets));
+  }
+  if (targets.includes('vsd-nat') && targets.includes(REFERENCE)) {
+    log('');
+    log(`vsd-nat against ${REFERENCE} (target: within 5%), median of the per-round ratios:`);
+    const throughput = METRICS.filter((m) => THROUGHPUT.includes(m.key));
+    for (const line of renderVerdict(compare(rounds, throughput, 'vsd-nat', REFERENCE))) log(`  ${line}`);
+  }
+  for (const n of notes) log(n);
+  if (failures.length > 0) {
+    log('');
+    log(`${failures.length} measurement(s) failed:`);
+    for (const f of failures) log(`  ${f}`);
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    log(`\n${signal}: stopping everything this benchmark started`);
+    const exit = () => {
+      lab?.net.destroy();
+      if (removeOnInterrupt !== undefined) rmSync(removeOnInterrupt, { recursive: true, force: true });
+      process.exit(130);
+    };
+    stopAll().then(exit, exit);
+  });
+}
+process.on('exit', () => {
+  killAllNow();
+  lab?.net.destroy();
+});
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
