@@ -1,7 +1,7 @@
 // Kernel benchmark: the same traffic, in network namespaces, straight to the real servers, through a
 // hand-written nft ruleset, through vsd's kernel engine (nat) and through vsd's proxy engine.
 // Usage: node bench/kernel/run.ts [--quick] [--rounds N] [--targets direct,nft-hand,vsd-nat,vsd-proxy]
-//        [--vsd-nat auto|daemon|emulated] [--keep]
+//        [--loads keep-alive,new-conn,bulk-1,bulk-4] [--vsd-nat auto|daemon|emulated] [--keep]
 // Prints a table of medians with ratios to the hand-written ruleset; it does not assert. See bench/README.md.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +20,9 @@ interface Settings extends LoadSettings {
   readonly rounds: number;
 }
 
-const FULL: LoadSettings = { warmSeconds: 1, wrkSeconds: 6, iperfSeconds: 4 };
+const FULL: LoadSettings = { warmSeconds: 1, wrkSeconds: 5, iperfSeconds: 3 };
 const QUICK: LoadSettings = { warmSeconds: 1, wrkSeconds: 3, iperfSeconds: 2 };
-const DEFAULT_ROUNDS = 5;
+const DEFAULT_ROUNDS = 8;
 const REFERENCE: TargetName = 'nft-hand';
 
 const TOOLS = [
@@ -40,12 +40,29 @@ let interrupted = false;
 let removeOnInterrupt: string | undefined;
 let lab: KernelLab | undefined;
 
-function parseSettings(): { settings: Settings; targets: TargetName[]; keep: boolean; nat: string } {
+interface Options {
+  readonly settings: Settings;
+  readonly targets: TargetName[];
+  readonly loads: LoadName[];
+  readonly keep: boolean;
+  readonly nat: string;
+}
+
+function pick<T extends string>(list: string | undefined, known: readonly T[], what: string): T[] {
+  return (list?.split(',') ?? [...known]).map((item) => {
+    const name = known.find((n) => n === item.trim());
+    if (!name) throw new Error(`unknown ${what} ${item}; known: ${known.join(', ')}`);
+    return name;
+  });
+}
+
+function parseSettings(): Options {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string' },
       quick: { type: 'boolean', default: false },
       targets: { type: 'string' },
+      loads: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'vsd-nat': { type: 'string', default: 'auto' },
     },
@@ -53,16 +70,13 @@ function parseSettings(): { settings: Settings; targets: TargetName[]; keep: boo
   const rounds = Number(values.rounds ?? (values.quick ? 1 : DEFAULT_ROUNDS));
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error(`--rounds must be a positive integer, not ${values.rounds}`);
-  const targets = (values.targets?.split(',') ?? [...TARGET_NAMES]).map((t) => {
-    const name = TARGET_NAMES.find((n) => n === t.trim());
-    if (!name) throw new Error(`unknown target ${t}; known: ${TARGET_NAMES.join(', ')}`);
-    return name;
-  });
+  const targets = pick(values.targets, TARGET_NAMES, 'target');
+  const loads = pick(values.loads, LOADS, 'load');
   const nat = values['vsd-nat'];
   if (!['auto', 'daemon', 'emulated'].includes(nat))
     throw new Error(`--vsd-nat must be auto, daemon or emulated, not ${nat}`);
   const base = values.quick ? QUICK : FULL;
-  return { settings: { ...base, rounds }, targets, keep: values.keep, nat };
+  return { settings: { ...base, rounds }, targets, loads, keep: values.keep, nat };
 }
 
 function natModeFor(requested: string, l: KernelLab, dir: string): NatMode {
@@ -77,7 +91,7 @@ const NAT_MODE_NOTE: Record<NatMode, string> = {
 };
 
 async function main(): Promise<void> {
-  const { settings, targets, keep, nat } = parseSettings();
+  const { settings, targets, loads, keep, nat } = parseSettings();
   if (process.getuid?.() !== 0)
     throw new Error('the kernel benchmark needs root (network namespaces, nftables)');
   ensureTools(TOOLS, log);
@@ -103,13 +117,13 @@ async function main(): Promise<void> {
       log,
       interrupted: () => interrupted,
     };
-    let slot = 0;
     for (let round = 0; round < settings.rounds; round++) {
-      for (const load of LOADS) {
+      for (const [l, load] of loads.entries()) {
         // Every load runs on every target in turn, one right after the other, so the numbers compared
-        // are seconds apart; the order rotates so no target always runs first on a warmed machine.
-        const order = targets.map((_, i) => targets[(i + slot) % targets.length] as TargetName);
-        slot++;
+        // are seconds apart. The first target after a load change runs on a machine still busy with
+        // the last one, so the order rotates by round and by load: with rounds a multiple of the
+        // number of targets, every target takes every place equally often.
+        const order = targets.map((_, i) => targets[(i + round + l) % targets.length] as TargetName);
         for (const name of order) {
           if (interrupted) return;
           await runSlot(lab, name, load, round, `[${round + 1}/${settings.rounds}] ${name}`, {
