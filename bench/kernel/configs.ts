@@ -1,7 +1,8 @@
 // What each target of the kernel benchmark loads: the hand-written nft ruleset, vsd's config (nat or
-// proxy), and, until the daemon carries `forwarding: nat`, the NftInput that vsd's own compiler turns
-// into its ruleset. Pure: text in, text out.
+// proxy), and for `--vsd-nat emulated` the NftInput that vsd's own compiler turns into its ruleset.
+// Pure: text in, text out.
 import type { Config } from '../../src/model/config-schema.ts';
+import { nftServiceOfConfig } from '../../src/engines/nft/from-state.ts';
 import type { NftInput } from '../../src/engines/nft/types.ts';
 
 /** The lab's addresses (test/helpers/netlab.ts createNatLab().addr). */
@@ -78,18 +79,7 @@ virtual_services:
 `;
 }
 
-/** The compiler's input for a parsed config's services, as the daemon's kernel engine would give it. */
+/** The compiler's input for a parsed config, as the daemon's kernel engine builds it before anything runs. */
 export function nftInputOf(config: Config): NftInput {
-  return {
-    services: config.virtual_services.map((vs) => ({
-      ...(vs.name === undefined ? {} : { name: vs.name }),
-      protocol: vs.protocol,
-      vip: vs.address,
-      vport: vs.port,
-      forwarding: vs.forwarding,
-      scheduler: vs.scheduler,
-      flags: vs.scheduler_flags,
-      realServers: vs.real_servers.map((rs) => ({ address: rs.address, port: rs.port, weight: rs.weight })),
-    })),
-  };
+  return { table: config.kernel.table, services: config.virtual_services.map(nftServiceOfConfig) };
 }
