@@ -13,18 +13,16 @@ export interface LabAddresses {
   readonly rs2: string;
 }
 
-/** The port clients connect to on the VIP, for HTTP. */
-export const VIP_HTTP_PORT = 80;
 /** iperf3's server port on rs1, and the bulk port on the VIP. */
 export const BULK_PORT = 5201;
 
 /**
- * The real servers' HTTP port for each target. Each target has its own, so the 4-tuples one target
- * leaves in TIME_WAIT on the real servers (nginx closes first under `Connection: close`) are never
- * met by another target's SYNs: the client's TCP timestamps are offset per destination address (VIP
- * or real server), and a SYN older than a TIME_WAIT socket's last timestamp can be refused (PAWS).
+ * Each target's HTTP port, on the VIP and on the real servers (direct: the real servers only), so
+ * the tens of thousands of connections one target's new-connection run leaves in TIME_WAIT (on the
+ * real servers: nginx closes first; on the client: wrk often does) never share a 4-tuple with the
+ * next target's. See bench/README.md for what happened without this and the client's tcp_tw_reuse.
  */
-export const RS_HTTP_PORTS = {
+export const HTTP_PORTS = {
   direct: 8080,
   'nft-hand': 8081,
   'vsd-nat': 8082,
@@ -39,11 +37,11 @@ export const HAND_TABLE = 'bench';
  * numgen map, bulk straight to rs1's iperf3. No counters, no postrouting chain (the kernel undoes
  * dnat on replies by itself).
  */
-export function handRuleset(addr: LabAddresses, rsPort: number = RS_HTTP_PORTS['nft-hand']): string {
+export function handRuleset(addr: LabAddresses, port: number = HTTP_PORTS['nft-hand']): string {
   return `table ip ${HAND_TABLE} {
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    ip daddr ${addr.vip} tcp dport ${VIP_HTTP_PORT} dnat ip to numgen inc mod 2 map { 0 : ${addr.rs1} . ${rsPort}, 1 : ${addr.rs2} . ${rsPort} }
+    ip daddr ${addr.vip} tcp dport ${port} dnat ip to numgen inc mod 2 map { 0 : ${addr.rs1} . ${port}, 1 : ${addr.rs2} . ${port} }
     ip daddr ${addr.vip} tcp dport ${BULK_PORT} dnat ip to ${addr.rs1}:${BULK_PORT}
   }
 }
@@ -51,11 +49,33 @@ export function handRuleset(addr: LabAddresses, rsPort: number = RS_HTTP_PORTS['
 }
 
 /**
- * vsd's config for the director namespace: an `http` service (rr over both real servers) and a `bulk`
- * service (rs1's iperf3), both `forwarding` as given. The socket and nothing else goes to dir.
+ * `count` more nat services that no traffic is sent to, on virtual addresses 10.230.x.y (which sort
+ * before the lab's VIP, so vsd's rules for them come first and every new flow to the VIP walks past
+ * them), each over two real servers on ports nothing listens on.
  */
-export function vsdConfig(dir: string, addr: LabAddresses, forwarding: 'nat' | 'proxy'): string {
-  const rsPort = forwarding === 'nat' ? RS_HTTP_PORTS['vsd-nat'] : RS_HTTP_PORTS['vsd-proxy'];
+export function extraServices(count: number, addr: LabAddresses): string {
+  let out = '';
+  for (let i = 0; i < count; i++) {
+    out += `  - name: extra-${i}
+    address: 10.230.${i >> 8}.${i & 255}
+    port: 80
+    forwarding: nat
+    scheduler: rr
+    real_servers:
+      - { address: ${addr.rs1}, port: ${10_000 + i}, weight: 1 }
+      - { address: ${addr.rs2}, port: ${10_000 + i}, weight: 1 }
+`;
+  }
+  return out;
+}
+
+/**
+ * vsd's config for the director namespace: an `http` service (rr over both real servers) and a `bulk`
+ * service (rs1's iperf3), both `forwarding` as given, then `extra` services no traffic goes to (nat
+ * only: the proxy engine would have to listen on their addresses). The socket goes to dir.
+ */
+export function vsdConfig(dir: string, addr: LabAddresses, forwarding: 'nat' | 'proxy', extra = 0): string {
+  const port = HTTP_PORTS[forwarding === 'nat' ? 'vsd-nat' : 'vsd-proxy'];
   // log_level info: no engine logs per connection, and "vsd running" (the ready signal) is info.
   return `log_level: info
 shutdown_grace: 1s
@@ -63,12 +83,12 @@ control: { socket: ${dir}/vsd-${forwarding}.sock }
 virtual_services:
   - name: http
     address: ${addr.vip}
-    port: ${VIP_HTTP_PORT}
+    port: ${port}
     forwarding: ${forwarding}
     scheduler: rr
     real_servers:
-      - { address: ${addr.rs1}, port: ${rsPort}, weight: 1 }
-      - { address: ${addr.rs2}, port: ${rsPort}, weight: 1 }
+      - { address: ${addr.rs1}, port: ${port}, weight: 1 }
+      - { address: ${addr.rs2}, port: ${port}, weight: 1 }
   - name: bulk
     address: ${addr.vip}
     port: ${BULK_PORT}
@@ -76,7 +96,7 @@ virtual_services:
     scheduler: rr
     real_servers:
       - { address: ${addr.rs1}, port: ${BULK_PORT}, weight: 1 }
-`;
+${forwarding === 'nat' ? extraServices(extra, addr) : ''}`;
 }
 
 /** The compiler's input for a parsed config, as the daemon's kernel engine builds it before anything runs. */

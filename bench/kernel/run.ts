@@ -1,7 +1,8 @@
 // Kernel benchmark: the same traffic, in network namespaces, straight to the real servers, through a
 // hand-written nft ruleset, through vsd's kernel engine (nat) and through vsd's proxy engine.
 // Usage: node bench/kernel/run.ts [--quick] [--rounds N] [--targets direct,nft-hand,vsd-nat,vsd-proxy]
-//        [--loads keep-alive,new-conn,bulk-1,bulk-4] [--vsd-nat auto|daemon|emulated] [--keep]
+//        [--loads keep-alive,new-conn,bulk-1,bulk-4] [--vsd-nat auto|daemon|emulated] [--extra-services N]
+//        [--keep]
 // Prints a table of medians with ratios to the hand-written ruleset; it does not assert. See bench/README.md.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,7 @@ interface Options {
   readonly loads: LoadName[];
   readonly keep: boolean;
   readonly nat: string;
+  readonly extraServices: number;
 }
 
 function pick<T extends string>(list: string | undefined, known: readonly T[], what: string): T[] {
@@ -65,6 +67,7 @@ function parseSettings(): Options {
       loads: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'vsd-nat': { type: 'string', default: 'auto' },
+      'extra-services': { type: 'string', default: '0' },
     },
   });
   const rounds = Number(values.rounds ?? (values.quick ? 1 : DEFAULT_ROUNDS));
@@ -75,8 +78,11 @@ function parseSettings(): Options {
   const nat = values['vsd-nat'];
   if (!['auto', 'daemon', 'emulated'].includes(nat))
     throw new Error(`--vsd-nat must be auto, daemon or emulated, not ${nat}`);
+  const extraServices = Number(values['extra-services']);
+  if (!Number.isInteger(extraServices) || extraServices < 0 || extraServices > 65_536)
+    throw new Error(`--extra-services must be an integer from 0 to 65536, not ${values['extra-services']}`);
   const base = values.quick ? QUICK : FULL;
-  return { settings: { ...base, rounds }, targets, loads, keep: values.keep, nat };
+  return { settings: { ...base, rounds }, targets, loads, keep: values.keep, nat, extraServices };
 }
 
 function natModeFor(requested: string, l: KernelLab, dir: string): NatMode {
@@ -91,7 +97,7 @@ const NAT_MODE_NOTE: Record<NatMode, string> = {
 };
 
 async function main(): Promise<void> {
-  const { settings, targets, loads, keep, nat } = parseSettings();
+  const { settings, targets, loads, keep, nat, extraServices } = parseSettings();
   if (process.getuid?.() !== 0)
     throw new Error('the kernel benchmark needs root (network namespaces, nftables)');
   ensureTools(TOOLS, log);
@@ -107,6 +113,10 @@ async function main(): Promise<void> {
     log(`vsd kernel benchmark: ${settings.rounds} round(s) over ${targets.join(', ')}; files in ${dir}`);
     log(`namespaces ${lab.net.client}, ${lab.net.dir}, ${lab.net.rs1}, ${lab.net.rs2}`);
     if (targets.includes('vsd-nat')) notes.add(NAT_MODE_NOTE[natMode]);
+    if (extraServices > 0 && targets.includes('vsd-nat'))
+      notes.add(
+        `vsd-nat: ${extraServices} extra nat service(s) in its config, ahead of the measured ones in its rules (nft-hand has none)`,
+      );
     for (const n of notes) log(n);
     const ctx = {
       settings,
@@ -129,6 +139,7 @@ async function main(): Promise<void> {
           await runSlot(lab, name, load, round, `[${round + 1}/${settings.rounds}] ${name}`, {
             ...ctx,
             natMode,
+            extraServices,
             notes,
           });
         }
@@ -151,12 +162,21 @@ async function runSlot(
   load: LoadName,
   round: number,
   tag: string,
-  ctx: LoadContext & { readonly natMode: NatMode; readonly notes: Set<string> },
+  ctx: LoadContext & {
+    readonly natMode: NatMode;
+    readonly extraServices: number;
+    readonly notes: Set<string>;
+  },
 ): Promise<void> {
   l.resetDirector();
   let target;
   try {
-    target = await startTarget(name, { lab: l, dir: ctx.dir, natMode: ctx.natMode });
+    target = await startTarget(name, {
+      lab: l,
+      dir: ctx.dir,
+      natMode: ctx.natMode,
+      extraServices: ctx.extraServices,
+    });
   } catch (err) {
     ctx.failures.push(`${tag} start: ${(err as Error).message.split('\n')[0] ?? ''}`);
     log(`${tag}: could not start: ${(err as Error).message}`);

@@ -8,7 +8,7 @@ import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { parseConfigText } from '../../src/model/config.ts';
 import { isListening } from '../common/ports.ts';
 import { stopChild, waitUntil, type Child } from '../common/processes.ts';
-import { BULK_PORT, handRuleset, nftInputOf, RS_HTTP_PORTS, VIP_HTTP_PORT, vsdConfig } from './configs.ts';
+import { BULK_PORT, handRuleset, HTTP_PORTS, nftInputOf, vsdConfig } from './configs.ts';
 import { startIn, type KernelLab } from './lab.ts';
 
 export const TARGET_NAMES = ['direct', 'nft-hand', 'vsd-nat', 'vsd-proxy'] as const;
@@ -35,6 +35,8 @@ export interface TargetContext {
   /** The run's temp dir: configs, rulesets, logs. */
   readonly dir: string;
   readonly natMode: NatMode;
+  /** More nat services for vsd-nat that no traffic goes to (configs.ts extraServices). */
+  readonly extraServices: number;
 }
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,7 +52,7 @@ function logContains(c: Child, text: string): boolean {
 
 function writeVsdConfig(ctx: TargetContext, forwarding: 'nat' | 'proxy'): string {
   const file = join(ctx.dir, `vsd-${forwarding}.yaml`);
-  writeFileSync(file, vsdConfig(ctx.dir, ctx.lab.net.addr, forwarding));
+  writeFileSync(file, vsdConfig(ctx.dir, ctx.lab.net.addr, forwarding, ctx.extraServices));
   return file;
 }
 
@@ -69,6 +71,9 @@ export function daemonCarriesNat(lab: KernelLab, dir: string): boolean {
   }
 }
 
+/** Each start logs to a file of its own, so "vsd running" is this start's and a failure shows its log. */
+let starts = 0;
+
 /** vsd start in the director namespace; ready when it logged "vsd running" and ready() holds. */
 async function startVsd(
   ctx: TargetContext,
@@ -80,7 +85,7 @@ async function startVsd(
     ctx.lab.net.dir,
     name,
     [process.execPath, VSD, 'start', '--config', conf],
-    join(ctx.dir, `${name}.log`),
+    join(ctx.dir, `${name}-${++starts}.log`),
   );
   try {
     await waitUntil(child, 'ready', () => logContains(child, '"msg":"vsd running') && ready(child));
@@ -98,11 +103,11 @@ function hasNatTable(ctx: TargetContext): boolean {
 export async function startTarget(name: TargetName, ctx: TargetContext): Promise<RunningTarget> {
   const { addr } = ctx.lab.net;
   const vip = (port: number) => ({ host: addr.vip, port });
-  const viaVip = { http: vip(VIP_HTTP_PORT), bulk: vip(BULK_PORT) };
+  const viaVip = { http: vip(HTTP_PORTS[name]), bulk: vip(BULK_PORT) };
   const nothingToStop = () => Promise.resolve();
   switch (name) {
     case 'direct': {
-      const port = RS_HTTP_PORTS.direct;
+      const port = HTTP_PORTS.direct;
       const rs1 = { host: addr.rs1, port };
       return {
         name,
@@ -136,7 +141,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case 'vsd-proxy': {
       const conf = writeVsdConfig(ctx, 'proxy');
       const child = await startVsd(ctx, name, conf, (c) =>
-        [VIP_HTTP_PORT, BULK_PORT].every((p) => isListening(p, `/proc/${c.pid}/net`)),
+        [HTTP_PORTS[name], BULK_PORT].every((p) => isListening(p, `/proc/${c.pid}/net`)),
       );
       return { name, ...viaVip, stop: () => stopChild(child) };
     }
