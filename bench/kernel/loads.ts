@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runIperf, runWrk } from '../common/load.ts';
+import { treeCpuSeconds } from '../common/procstat.ts';
 import { record, type Rounds } from './metrics.ts';
 import { spreadScript } from './spread.ts';
 import type { RunningTarget } from './targets.ts';
@@ -82,10 +83,20 @@ export async function runLoad(
   await wrk(s.warmSeconds).catch(() => undefined);
   const kind = newConnections ? 'nc' : 'ka';
   await measure(ctx, `${tag} ${load}`, async () => {
+    // vsd's CPU over the run, with the helpers it ran and waited for (nft, conntrack).
+    const cpu = () => (t.pid === undefined ? 0 : treeCpuSeconds(t.pid, true));
+    const cpuBefore = cpu();
+    const t0 = performance.now();
     const r = await wrk(s.wrkSeconds);
     add(`${kind}Rps`, r.reqPerSec);
     add(`${kind}P99`, r.p99Ms);
     add('errors', r.errors);
-    return `${fmt(r.reqPerSec, 0)} req/s, p99 ${fmt(r.p99Ms)} ms, ${r.errors} errors`;
+    let vsd = '';
+    if (t.pid !== undefined) {
+      const percent = ((cpu() - cpuBefore) / ((performance.now() - t0) / 1000)) * 100;
+      add(`${kind}Cpu`, percent);
+      vsd = `, vsd CPU ${fmt(percent, 0)}%`;
+    }
+    return `${fmt(r.reqPerSec, 0)} req/s, p99 ${fmt(r.p99Ms)} ms, ${r.errors} errors${vsd}`;
   });
 }

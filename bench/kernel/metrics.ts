@@ -8,6 +8,8 @@ export const METRICS: readonly Metric[] = [
   { key: 'ncP99', label: 'new-conn p99 ms', combine: 'median' },
   { key: 'bulk1', label: 'bulk 1 stream Gbit/s', combine: 'median' },
   { key: 'bulk4', label: 'bulk 4 streams Gbit/s', combine: 'median' },
+  { key: 'kaCpu', label: 'vsd CPU % keep-alive', combine: 'median' },
+  { key: 'ncCpu', label: 'vsd CPU % new-conn', combine: 'median' },
   { key: 'errors', label: 'wrk errors (sum)', combine: 'sum' },
 ];
 

@@ -25,6 +25,8 @@ const FULL: LoadSettings = { warmSeconds: 1, wrkSeconds: 5, iperfSeconds: 3 };
 const QUICK: LoadSettings = { warmSeconds: 1, wrkSeconds: 3, iperfSeconds: 2 };
 const DEFAULT_ROUNDS = 8;
 const REFERENCE: TargetName = 'nft-hand';
+/** vsd stops are reported when one took longer than this (its shutdown_grace is 1 s). */
+const SLOW_STOP_MS = 2500;
 
 const TOOLS = [
   command('ip', ['iproute2']),
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
   const rounds: Rounds = [];
   const failures: string[] = [];
   const notes = new Set<string>();
+  const stopMs = new Map<string, number>();
   let ok = false;
   try {
     lab = await createKernelLab(dir);
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
             natMode,
             extraServices,
             notes,
+            stopMs,
           });
         }
       }
@@ -152,6 +156,9 @@ async function main(): Promise<void> {
     if (ok && failures.length === 0 && !keep) rmSync(dir, { recursive: true, force: true });
     else log(`configs, rulesets and logs kept in ${dir}`);
   }
+  for (const [name, ms] of stopMs)
+    if (ms > SLOW_STOP_MS)
+      notes.add(`${name}: the slowest stop took ${(ms / 1000).toFixed(1)} s from SIGTERM to exit`);
   printResults(settings, targets, rounds, failures, notes);
 }
 
@@ -166,6 +173,8 @@ async function runSlot(
     readonly natMode: NatMode;
     readonly extraServices: number;
     readonly notes: Set<string>;
+    /** The longest each target took to stop (SIGTERM to exit), ms. */
+    readonly stopMs: Map<string, number>;
   },
 ): Promise<void> {
   l.resetDirector();
@@ -185,7 +194,8 @@ async function runSlot(
   try {
     await runLoad(load, target, round, tag, ctx);
   } finally {
-    await target.stop();
+    const ms = await target.stop();
+    ctx.stopMs.set(name, Math.max(ms, ctx.stopMs.get(name) ?? 0));
   }
   const left = l.directorTables();
   if (name.startsWith('vsd-') && ctx.natMode === 'daemon' && left.length > 0)

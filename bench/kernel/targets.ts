@@ -27,7 +27,10 @@ export interface RunningTarget {
   /** Where wrk sends HTTP; `spread` (direct only): wrk's two threads go to rs1 and rs2, one each. */
   readonly http: Endpoint & { readonly spread?: readonly [Endpoint, Endpoint] };
   readonly bulk: Endpoint;
-  stop(): Promise<void>;
+  /** The vsd daemon's PID (for its CPU time); undefined when no process forwards. */
+  readonly pid?: number;
+  /** Stops the target; resolves to how long the process took to exit after SIGTERM, in ms (0: none). */
+  stop(): Promise<number>;
 }
 
 export interface TargetContext {
@@ -96,6 +99,15 @@ async function startVsd(
   return child;
 }
 
+/** Generous: how long vsd takes to stop is itself reported (run.ts), and SIGKILL would leave its tables. */
+const VSD_STOP_GRACE_MS = 20_000;
+
+async function stopVsd(child: Child): Promise<number> {
+  const t0 = Date.now();
+  await stopChild(child, VSD_STOP_GRACE_MS);
+  return Date.now() - t0;
+}
+
 function hasNatTable(ctx: TargetContext): boolean {
   return ctx.lab.directorTables().includes('ip vsd');
 }
@@ -104,7 +116,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   const { addr } = ctx.lab.net;
   const vip = (port: number) => ({ host: addr.vip, port });
   const viaVip = { http: vip(HTTP_PORTS[name]), bulk: vip(BULK_PORT) };
-  const nothingToStop = () => Promise.resolve();
+  const nothingToStop = () => Promise.resolve(0);
   switch (name) {
     case 'direct': {
       const port = HTTP_PORTS.direct;
@@ -136,14 +148,14 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
         join(ctx.dir, 'vsd-nat.nft'),
         ctx.lab.exec(ctx.lab.net.dir, ['nft', 'list', 'table', 'ip', 'vsd']),
       );
-      return { name, ...viaVip, stop: () => stopChild(child) };
+      return { name, ...viaVip, pid: child.pid, stop: () => stopVsd(child) };
     }
     case 'vsd-proxy': {
       const conf = writeVsdConfig(ctx, 'proxy');
       const child = await startVsd(ctx, name, conf, (c) =>
         [HTTP_PORTS[name], BULK_PORT].every((p) => isListening(p, `/proc/${c.pid}/net`)),
       );
-      return { name, ...viaVip, stop: () => stopChild(child) };
+      return { name, ...viaVip, pid: child.pid, stop: () => stopVsd(child) };
     }
   }
 }

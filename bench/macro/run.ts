@@ -12,7 +12,7 @@ import { addSample, renderSpread, renderTable, type Samples } from '../common/ta
 import { rssPerIdleConnection } from './idle.ts';
 import { MACRO_TOOLS } from './install.ts';
 import { METRICS } from './metrics.ts';
-import { treeCpuSeconds } from './procstat.ts';
+import { treeCpuSeconds } from '../common/procstat.ts';
 import { startBackends, startTarget, TARGET_NAMES, type RunningTarget, type TargetName } from './targets.ts';
 
 interface Settings {

@@ -15,4 +15,7 @@ test('parseCpuSeconds adds utime and stime, even when comm has spaces and parent
   const stat = '4242 (my (odd) proc) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 123 456 789';
   assert.equal(statFields(stat)[1], '1'); // ppid
   assert.equal(parseCpuSeconds(stat, 100), 3);
+  assert.equal(parseCpuSeconds(stat, 100, true), 3); // cutime and cstime are 0 here
+  const reaped = '7 (vsd) S 1 7 7 0 -1 4194560 100 0 0 0 250 50 120 30 20 0 3 0 123 456 789';
+  assert.equal(parseCpuSeconds(reaped, 100, true), 4.5);
 });
