@@ -94,8 +94,7 @@ function natModeFor(requested: string, l: KernelLab, dir: string): NatMode {
 
 const NAT_MODE_NOTE: Record<NatMode, string> = {
   daemon: 'vsd-nat: the vsd daemon (bin/vsd.ts start, forwarding: nat) in the director namespace',
-  emulated:
-    'vsd-nat: EMULATED, no daemon: vsd config -> compileRuleset() -> applyRuleset() (this build of vsd start refuses forwarding: nat)',
+  emulated: 'vsd-nat: EMULATED, no daemon: vsd config -> compileRuleset() -> applyRuleset()',
 };
 
 async function main(): Promise<void> {
@@ -116,6 +115,8 @@ async function main(): Promise<void> {
     log(`vsd kernel benchmark: ${settings.rounds} round(s) over ${targets.join(', ')}; files in ${dir}`);
     log(`namespaces ${lab.net.client}, ${lab.net.dir}, ${lab.net.rs1}, ${lab.net.rs2}`);
     if (targets.includes('vsd-nat')) notes.add(NAT_MODE_NOTE[natMode]);
+    if (targets.includes('vsd-nat') && nat === 'auto' && natMode === 'emulated')
+      notes.add('vsd-nat: emulated because `vsd check` refuses forwarding: nat in this build');
     if (extraServices > 0 && targets.includes('vsd-nat'))
       notes.add(
         `vsd-nat: ${extraServices} extra nat service(s) in its config, ahead of the measured ones in its rules (nft-hand has none)`,
