@@ -1,5 +1,6 @@
 // Config file text for the backends and the proxies under test. Everything listens on 127.0.0.1
 // only and keeps its pid file, logs and temp files in the run's directory.
+import { backendNginxConfig, MAX_CONNECTIONS, nginxCommon } from '../common/nginx.ts';
 
 /** Ports the backends listen on: two HTTP real servers and one iperf3 server. */
 export interface BackendPorts {
@@ -14,40 +15,14 @@ export interface ProxyPorts {
 }
 
 export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
-export const BODY = 'hello from the vsd macro benchmark backend\n';
-/** Fds for nginx and HAProxy: under the 20,000 open files a process may hold here. */
-const MAX_FILES = 19_000;
-const MAX_CONNECTIONS = 8_000;
-
-function nginxCommon(dir: string, name: string, workers: number): string {
-  return `worker_processes ${workers};
-pid ${dir}/${name}.pid;
-error_log ${dir}/${name}-error.log warn;
-worker_rlimit_nofile ${MAX_FILES};
-events { worker_connections ${MAX_CONNECTIONS}; }
-`;
-}
 
 /** The real servers: one nginx (one worker) answering a small fixed body on two ports, keep-alive. */
-export function backendNginxConfig(dir: string, ports: BackendPorts): string {
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-    .map((kind) => `  ${kind}_temp_path ${dir}/backend-${kind}-temp;`)
-    .join('\n');
-  return `${nginxCommon(dir, 'backend', 1)}
-http {
-  access_log off;
-${temp}
-  keepalive_requests 1000000;
-  keepalive_timeout 300s;
-  client_header_timeout 300s;
-  server {
-    listen 127.0.0.1:${ports.http[0]} backlog=4096;
-    listen 127.0.0.1:${ports.http[1]} backlog=4096;
-    default_type text/plain;
-    location / { return 200 ${JSON.stringify(BODY)}; }
-  }
-}
-`;
+export function backendConfig(dir: string, ports: BackendPorts): string {
+  return backendNginxConfig(
+    dir,
+    'backend',
+    ports.http.map((p) => `127.0.0.1:${p}`),
+  );
 }
 
 export function nginxStreamConfig(dir: string, backends: BackendPorts, ports: ProxyPorts): string {

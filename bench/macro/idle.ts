@@ -3,7 +3,7 @@
 // batch), because after heavy load a garbage-collected process such as vsd may shrink meanwhile.
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { treeRssBytes } from './procstat.ts';
+import { treeRssBytes } from '../common/procstat.ts';
 
 const PARALLEL_CONNECTS = 200;
 

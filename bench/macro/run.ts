@@ -5,12 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureTools } from '../common/install.ts';
+import { runIperf, runWrk } from '../common/load.ts';
+import { killAllNow, stopAll } from '../common/processes.ts';
+import { addSample, renderSpread, renderTable, type Samples } from '../common/table.ts';
 import { rssPerIdleConnection } from './idle.ts';
-import { ensureTools } from './install.ts';
-import { runIperf, runWrk } from './load.ts';
-import { killAllNow, stopAll } from './processes.ts';
-import { treeCpuSeconds } from './procstat.ts';
-import { addSample, renderSpread, renderTable, type Samples } from './table.ts';
+import { MACRO_TOOLS } from './install.ts';
+import { METRICS } from './metrics.ts';
+import { treeCpuSeconds } from '../common/procstat.ts';
 import { startBackends, startTarget, TARGET_NAMES, type RunningTarget, type TargetName } from './targets.ts';
 
 interface Settings {
@@ -122,7 +124,7 @@ async function runLoads(
   });
   for (const streams of [1, 4]) {
     await measure(`${tag} bulk -P ${streams}`, failures, async () => {
-      const r = await runIperf(t.ports.bulk, streams, s.iperfSeconds);
+      const r = await runIperf({ host: '127.0.0.1', port: t.ports.bulk, streams, seconds: s.iperfSeconds });
       add(streams === 1 ? 'bulk1' : 'bulk4', r.gbitPerSec);
       return `${fmt(r.gbitPerSec)} Gbit/s`;
     });
@@ -131,7 +133,7 @@ async function runLoads(
 
 async function main(): Promise<void> {
   const { settings, targets, keep } = parseSettings();
-  ensureTools(log);
+  ensureTools(MACRO_TOOLS, log);
   const dir = mkdtempSync(join(tmpdir(), 'vsd-macro-bench-'));
   if (!keep) removeOnInterrupt = dir;
   log(
@@ -177,11 +179,11 @@ async function main(): Promise<void> {
     ? '; in parentheses the ratio to HAProxy (higher is better for req/s and Gbit/s, lower for the rest)'
     : '';
   log(`Medians over ${settings.rounds} round(s)${ratios}.`);
-  log(renderTable(samples, targets, 'haproxy'));
+  log(renderTable(samples, METRICS, targets, 'haproxy'));
   if (settings.rounds > 1) {
     log('');
     log('Spread over the rounds, ±half of (max - min) as a percentage of the median; n = rounds measured:');
-    log(renderSpread(samples, targets));
+    log(renderSpread(samples, METRICS, targets));
   }
   if (failures.length > 0) {
     log('');

@@ -3,16 +3,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nginxArgs } from '../common/nginx.ts';
+import { freePort, isListening } from '../common/ports.ts';
+import { startChild, stopChild, waitUntil, type Child } from '../common/processes.ts';
 import {
-  backendNginxConfig,
+  backendConfig,
   haproxyConfig,
   nginxStreamConfig,
   vsdConfig,
   type BackendPorts,
   type ProxyPorts,
 } from './configs.ts';
-import { freePort, isListening } from './ports.ts';
-import { startChild, stopChild, waitUntil, type Child } from './processes.ts';
 
 export const TARGET_NAMES = ['direct', 'vsd', 'haproxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -43,7 +44,7 @@ function logContains(c: Child, text: string): boolean {
 export async function startBackends(dir: string): Promise<Backends> {
   const ports: BackendPorts = { http: [await freePort(), await freePort()], iperf: await freePort() };
   const conf = join(dir, 'backend-nginx.conf');
-  writeFileSync(conf, backendNginxConfig(dir, ports));
+  writeFileSync(conf, backendConfig(dir, ports));
   const nginx = startChild(
     'backend nginx',
     'nginx',
@@ -58,18 +59,13 @@ export async function startBackends(dir: string): Promise<Backends> {
   );
   const stop = () => Promise.all([stopChild(nginx), stopChild(iperf)]).then(() => undefined);
   try {
-    await waitUntil(nginx, 'listening', () => ports.http.every(isListening));
+    await waitUntil(nginx, 'listening', () => ports.http.every((p) => isListening(p)));
     await waitUntil(iperf, 'listening', () => isListening(ports.iperf));
   } catch (err) {
     await stop();
     throw err;
   }
   return { ports, stop };
-}
-
-function nginxArgs(dir: string, conf: string, name: string): string[] {
-  // -p and -e keep nginx away from /var/log/nginx and /etc/nginx before it has read our config.
-  return ['-p', `${dir}/`, '-e', join(dir, `${name}-error.log`), '-c', conf, '-g', 'daemon off;'];
 }
 
 async function launch(

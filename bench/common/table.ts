@@ -1,5 +1,6 @@
 // Medians over rounds and the printed table: one row per metric, one column per target, each cell
-// the median and its ratio to HAProxy's median.
+// the median and its ratio to a reference target's median (HAProxy in bench/macro, the hand-written
+// nft ruleset in bench/kernel).
 
 export interface Metric {
   readonly key: string;
@@ -7,18 +8,6 @@ export interface Metric {
   /** How the samples of the rounds combine: the median, or the sum (for error counts). */
   readonly combine: 'median' | 'sum';
 }
-
-export const METRICS: readonly Metric[] = [
-  { key: 'kaRps', label: 'keep-alive req/s', combine: 'median' },
-  { key: 'kaP99', label: 'keep-alive p99 ms', combine: 'median' },
-  { key: 'ncRps', label: 'new-conn req/s', combine: 'median' },
-  { key: 'ncP99', label: 'new-conn p99 ms', combine: 'median' },
-  { key: 'bulk1', label: 'bulk 1 stream Gbit/s', combine: 'median' },
-  { key: 'bulk4', label: 'bulk 4 streams Gbit/s', combine: 'median' },
-  { key: 'idleRss', label: 'RSS KiB / idle conn', combine: 'median' },
-  { key: 'cpuPerReq', label: 'CPU µs / request', combine: 'median' },
-  { key: 'errors', label: 'wrk errors (sum)', combine: 'sum' },
-];
 
 /** Samples by target, then by metric key. */
 export type Samples = Map<string, Map<string, number[]>>;
@@ -38,7 +27,7 @@ export function median(values: readonly number[]): number | undefined {
   return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-function combined(samples: Samples, target: string, metric: Metric): number | undefined {
+export function combined(samples: Samples, target: string, metric: Metric): number | undefined {
   const values = samples.get(target)?.get(metric.key) ?? [];
   if (metric.combine === 'sum') return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
   return median(values);
@@ -59,8 +48,13 @@ function layout(header: readonly string[], rows: readonly (readonly string[])[])
 }
 
 /** The table as text. reference names the target the ratios are taken against. */
-export function renderTable(samples: Samples, targets: readonly string[], reference: string): string {
-  const rows = METRICS.map((metric) => {
+export function renderTable(
+  samples: Samples,
+  metrics: readonly Metric[],
+  targets: readonly string[],
+  reference: string,
+): string {
+  const rows = metrics.map((metric) => {
     const ref = combined(samples, reference, metric);
     return [
       metric.label,
@@ -77,15 +71,21 @@ export function renderTable(samples: Samples, targets: readonly string[], refere
 }
 
 /** How far the rounds disagree: (max - min) / median, per metric and target, with the number of samples. */
-export function renderSpread(samples: Samples, targets: readonly string[]): string {
-  const rows = METRICS.filter((m) => m.combine === 'median').map((metric) => [
-    metric.label,
-    ...targets.map((t) => {
-      const values = samples.get(t)?.get(metric.key) ?? [];
-      const mid = median(values);
-      if (mid === undefined || mid === 0) return '-';
-      return `±${((50 * (Math.max(...values) - Math.min(...values))) / Math.abs(mid)).toFixed(0)}% n=${values.length}`;
-    }),
-  ]);
+export function renderSpread(
+  samples: Samples,
+  metrics: readonly Metric[],
+  targets: readonly string[],
+): string {
+  const rows = metrics
+    .filter((m) => m.combine === 'median')
+    .map((metric) => [
+      metric.label,
+      ...targets.map((t) => {
+        const values = samples.get(t)?.get(metric.key) ?? [];
+        const mid = median(values);
+        if (mid === undefined || mid === 0) return '-';
+        return `±${((50 * (Math.max(...values) - Math.min(...values))) / Math.abs(mid)).toFixed(0)}% n=${values.length}`;
+      }),
+    ]);
   return layout(['spread', ...targets], rows);
 }

@@ -1,5 +1,6 @@
 // Load generators: wrk for HTTP (keep-alive, or a new connection per request) and iperf3 for bulk
-// TCP throughput, plus parsers for their output.
+// TCP throughput, plus parsers for their output. Either runs on the host or, given a network
+// namespace, inside it (`ip netns exec NS ...`).
 import { execFile } from 'node:child_process';
 import { trackTransient } from './processes.ts';
 
@@ -19,6 +20,19 @@ export interface WrkOptions {
   readonly connections?: number;
   /** Send "Connection: close", so every request opens a new TCP connection. */
   readonly newConnections?: boolean;
+  /** Run wrk inside this network namespace. */
+  readonly netns?: string;
+  /** A Lua script for wrk (-s). */
+  readonly script?: string;
+}
+
+export interface IperfOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly streams: number;
+  readonly seconds: number;
+  /** Run the iperf3 client inside this network namespace. */
+  readonly netns?: string;
 }
 
 export interface IperfResult {
@@ -26,7 +40,13 @@ export interface IperfResult {
 }
 
 /** Runs a program to completion and returns its stdout; rejects with stderr on failure or timeout. */
-export function runProgram(file: string, args: readonly string[], timeoutMs: number): Promise<string> {
+export function runProgram(
+  file: string,
+  args: readonly string[],
+  timeoutMs: number,
+  netns?: string,
+): Promise<string> {
+  if (netns !== undefined) return runProgram('ip', ['netns', 'exec', netns, file, ...args], timeoutMs);
   return new Promise((resolve, reject) => {
     const child = execFile(
       file,
@@ -73,8 +93,9 @@ export function parseWrk(output: string): WrkResult {
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const args = [`-t${o.threads ?? 2}`, `-c${o.connections ?? 50}`, `-d${o.seconds}s`, '--latency'];
   if (o.newConnections) args.push('-H', 'Connection: close');
+  if (o.script !== undefined) args.push('-s', o.script);
   args.push(o.url);
-  return parseWrk(await runProgram('wrk', args, (o.seconds + 30) * 1000));
+  return parseWrk(await runProgram('wrk', args, (o.seconds + 30) * 1000, o.netns));
 }
 
 interface IperfJson {
@@ -91,20 +112,9 @@ export function parseIperf(json: string): IperfResult {
   return { gbitPerSec: bps / 1e9 };
 }
 
-export async function runIperf(port: number, streams: number, seconds: number): Promise<IperfResult> {
+export async function runIperf(o: IperfOptions): Promise<IperfResult> {
   // -O 1: leave out the first second (slow start); the test runs seconds + 1 in all.
-  const args = [
-    '-c',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-P',
-    String(streams),
-    '-t',
-    String(seconds),
-    '-O',
-    '1',
-    '-J',
-  ];
-  return parseIperf(await runProgram('iperf3', args, (seconds + 30) * 1000));
+  const args = ['-c', o.host, '-p', String(o.port), '-P', String(o.streams), '-t', String(o.seconds)];
+  args.push('-O', '1', '-J');
+  return parseIperf(await runProgram('iperf3', args, (o.seconds + 30) * 1000, o.netns));
 }

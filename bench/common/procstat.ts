@@ -55,11 +55,17 @@ export function parseVmRss(status: string): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** utime + stime in seconds from the text of /proc/PID/stat. */
-export function parseCpuSeconds(stat: string, ticks: number): number {
+/**
+ * utime + stime in seconds from the text of /proc/PID/stat; withChildren adds cutime + cstime, the
+ * CPU of children it has waited for (short-lived helpers such as nft or conntrack).
+ */
+export function parseCpuSeconds(stat: string, ticks: number, withChildren = false): number {
   const f = statFields(stat);
-  // After "(comm)": state is f[0], so utime (field 14) is f[11] and stime (field 15) is f[12].
-  return (Number(f[11] ?? 0) + Number(f[12] ?? 0)) / ticks;
+  // After "(comm)": state is f[0], so utime (field 14) is f[11], stime (15) f[12], cutime (16) f[13],
+  // cstime (17) f[14].
+  const own = Number(f[11] ?? 0) + Number(f[12] ?? 0);
+  const children = withChildren ? Number(f[13] ?? 0) + Number(f[14] ?? 0) : 0;
+  return (own + children) / ticks;
 }
 
 /** Resident memory of the whole tree, in bytes. */
@@ -67,11 +73,11 @@ export function treeRssBytes(root: number): number {
   return processTree(root).reduce((sum, pid) => sum + parseVmRss(readOrEmpty(`/proc/${pid}/status`)), 0);
 }
 
-/** CPU time (user + system) used so far by the whole tree, in seconds. */
-export function treeCpuSeconds(root: number): number {
+/** CPU time (user + system) used so far by the whole tree, in seconds (withChildren: see parseCpuSeconds). */
+export function treeCpuSeconds(root: number, withChildren = false): number {
   const ticks = ticksPerSecond();
   return processTree(root).reduce(
-    (sum, pid) => sum + parseCpuSeconds(readOrEmpty(`/proc/${pid}/stat`), ticks),
+    (sum, pid) => sum + parseCpuSeconds(readOrEmpty(`/proc/${pid}/stat`), ticks, withChildren),
     0,
   );
 }

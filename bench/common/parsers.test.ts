@@ -1,8 +1,8 @@
-// Unit tests for the output parsers (not part of npm test): node --test bench/macro/
+// Unit tests for the load generators' output parsers and the medians (not part of npm test):
+// node --test 'bench/*/*.test.ts'
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseIperf, parseWrk, parseWrkDuration } from './load.ts';
-import { parseCpuSeconds, parseVmRss, statFields } from './procstat.ts';
 import { median } from './table.ts';
 
 const WRK = `Running 8s test @ http://127.0.0.1:40001/
@@ -55,20 +55,6 @@ test('parseIperf takes the receiver total and surfaces iperf3 errors', () => {
     () => parseIperf(JSON.stringify({ error: 'unable to connect to server' })),
     /unable to connect/,
   );
-});
-
-test('parseVmRss reads kB as bytes, 0 for a zombie', () => {
-  assert.equal(
-    parseVmRss('Name:\tnginx\nVmPeak:\t  9000 kB\nVmRSS:\t    5120 kB\nThreads:\t1\n'),
-    5120 * 1024,
-  );
-  assert.equal(parseVmRss('Name:\tnginx\nState:\tZ (zombie)\n'), 0);
-});
-
-test('parseCpuSeconds adds utime and stime, even when comm has spaces and parentheses', () => {
-  const stat = '4242 (my (odd) proc) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 123 456 789';
-  assert.equal(statFields(stat)[1], '1'); // ppid
-  assert.equal(parseCpuSeconds(stat, 100), 3);
 });
 
 test('median of odd and even counts', () => {

@@ -1,4 +1,5 @@
-// Loopback ports: picking free ones, and seeing (in /proc/net/tcp*) that something listens on one.
+// Loopback ports: picking free ones, and seeing (in /proc/net/tcp*) that something listens on one, in
+// the harness's own network namespace or, through /proc/PID/net, in the namespace of process PID.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -23,10 +24,13 @@ export async function freePort(): Promise<number> {
   }
 }
 
-/** True if something listens on 127.0.0.1:port or *:port (from /proc/net/tcp*, without connecting). */
-export function isListening(port: number): boolean {
+/**
+ * True if something listens on port, on any address (from /proc/net/tcp*, without connecting).
+ * procNet `/proc/PID/net` looks in the network namespace process PID is in.
+ */
+export function isListening(port: number, procNet = '/proc/net'): boolean {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const table of [`${procNet}/tcp`, `${procNet}/tcp6`]) {
     let text: string;
     try {
       text = readFileSync(table, 'utf8');
