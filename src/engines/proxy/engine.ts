@@ -40,6 +40,7 @@ export class ProxyEngine implements Engine {
   #sweeper: NodeJS.Timeout | undefined;
   #sweepEveryMs = 0;
   #closing: Promise<void> | undefined;
+  readonly #relayDone = (r: TcpRelay): void => void this.#relays.delete(r);
 
   constructor(options: ProxyEngineOptions = {}) {
     this.#emit = options.emit ?? (() => undefined);
@@ -108,7 +109,7 @@ export class ProxyEngine implements Engine {
   }
 
   #accept(socket: Socket, listener: TcpListener): void {
-    const relay = new TcpRelay(socket, listener.service, this.#ctx, (r) => this.#relays.delete(r));
+    const relay = new TcpRelay(socket, listener.service, this.#ctx, this.#relayDone);
     this.#relays.add(relay);
     relay.start();
   }
