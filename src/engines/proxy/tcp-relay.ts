@@ -80,6 +80,8 @@ export class TcpRelay implements LiveBytes {
   #connected = false;
   #dest: Dest | undefined;
   #template: PersistenceTemplate | undefined;
+  /** The primary's template for this flow, when a worker process relays it. */
+  #ticket: number | undefined;
   #counted: ConnState | undefined;
   #state: TcpState = 'SYN_RECV';
   #tried: Dest[] = [];
@@ -141,7 +143,26 @@ export class TcpRelay implements LiveBytes {
   #attempt(): void {
     if (this.#done || this.#client.destroyed) return;
     const vs = this.#service.config;
+    const authority = this.#ctx.authority;
+    if (authority !== undefined && vs.persistence && this.#tried.length === 0 && this.#flow) {
+      // A worker process: the primary's table places the first attempt (later ones are plain picks).
+      authority.choose(this.serviceKey, this.#flow).then(
+        (c) => this.#connectTo(c && { dest: c.dest, template: undefined, ticket: c.ticket }),
+        () => this.#connectTo(undefined),
+      );
+      return;
+    }
     const choice = this.#tried.length < vs.connect_attempts ? this.#next() : undefined;
+    this.#connectTo(choice && { ...choice, ticket: undefined });
+  }
+
+  #connectTo(
+    choice: { dest: Dest; template: PersistenceTemplate | undefined; ticket: number | undefined } | undefined,
+  ): void {
+    if (this.#done || this.#client.destroyed) {
+      if (choice?.ticket !== undefined) this.#ctx.authority?.release(choice.ticket);
+      return;
+    }
     if (choice === undefined) {
       if (this.#tried.length === 0) {
         this.#ctx.traffic.noServer(this.serviceKey);
@@ -150,9 +171,10 @@ export class TcpRelay implements LiveBytes {
       this.#client.resetAndDestroy();
       return;
     }
+    const vs = this.#service.config;
     const { dest } = choice;
     this.#tried.push(dest);
-    this.#bind(dest, choice.template);
+    this.#bind(dest, choice.template, choice.ticket);
     const upstream = connect({
       host: dest.address,
       port: dest.port,
@@ -271,9 +293,10 @@ export class TcpRelay implements LiveBytes {
     this.#onDone(this);
   }
 
-  #bind(dest: Dest, template: PersistenceTemplate | undefined): void {
+  #bind(dest: Dest, template: PersistenceTemplate | undefined, ticket: number | undefined): void {
     this.#dest = dest;
     this.#template = template;
+    this.#ticket = ticket;
     this.realServerKey = formatEndpoint(dest.address, dest.port);
     this.#counted = 'inactive';
     this.#service.counts.bind(dest.slot, 'inactive');
@@ -288,6 +311,8 @@ export class TcpRelay implements LiveBytes {
   #unbind(): void {
     if (this.#template) this.#ctx.persistence.table.release(this.#template);
     this.#template = undefined;
+    if (this.#ticket !== undefined) this.#ctx.authority?.release(this.#ticket);
+    this.#ticket = undefined;
     if (this.#dest === undefined || this.#counted === undefined) return;
     this.#service.counts.unbind(this.#dest.slot, this.#counted);
     this.#counted = undefined;
