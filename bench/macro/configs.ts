@@ -91,9 +91,16 @@ backend bulk
 `;
 }
 
-export function vsdConfig(dir: string, backends: BackendPorts, ports: ProxyPorts): string {
+/** vsd's config; workers is its proxy_workers (a number or "auto"). */
+export function vsdConfig(
+  dir: string,
+  backends: BackendPorts,
+  ports: ProxyPorts,
+  workers: number | 'auto' = 'auto',
+): string {
   // log_level info: the engine logs nothing per connection, and "vsd running" (our ready signal) is info.
   return `log_level: info
+proxy_workers: ${workers}
 shutdown_grace: 1s
 control: { socket: ${dir}/vsd.sock }
 virtual_services:
