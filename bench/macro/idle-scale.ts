@@ -40,20 +40,23 @@ function startHelper(args: string[]): Helper {
   return { child, ask };
 }
 
+/** Connections per backend port: the proxy's ephemeral ports towards one address:port number about 28,000. */
+export const PER_BACKEND_PORT = 10_000;
+
 export interface HoldBackends {
-  readonly ports: readonly [number, number];
+  readonly ports: readonly [number, ...number[]];
   /** Connections the backends hold right now. */
   held(): Promise<number>;
   stop(): void;
 }
 
-/** Backends that accept and hold, enough processes for count connections, on two ports. */
+/** Backends that accept and hold, enough processes for count connections, on these ports. */
 export async function startHoldBackends(
-  ports: readonly [number, number],
+  ports: readonly [number, ...number[]],
   count: number,
 ): Promise<HoldBackends> {
   const helpers = Array.from({ length: Math.max(1, Math.ceil(count / PER_HELPER)) }, () =>
-    startHelper(['hold', String(ports[0]), String(ports[1])]),
+    startHelper(['hold', ...ports.map(String)]),
   );
   await Promise.all(helpers.map((h) => h.ask(undefined, 'ready')));
   return {
@@ -115,9 +118,17 @@ export async function idleAtScale(
   const before = treeRssBytes(pid);
   const close = await openIdle(port, count);
   try {
-    await sleep(settleMs); // upstream connects finish
-    const held = await backends.held();
-    return { perConnBytes: (treeRssBytes(pid) - before) / count, held };
+    // A client's connect completes in the kernel's backlog; wait until the proxy has carried them all
+    // to the backends (or stopped making progress), then let it settle.
+    let held = await backends.held();
+    for (let last = -1, stalled = 0; held < count && stalled < 10;) {
+      await sleep(1000);
+      last = held;
+      held = await backends.held();
+      stalled = held === last ? stalled + 1 : 0;
+    }
+    await sleep(settleMs);
+    return { perConnBytes: (treeRssBytes(pid) - before) / count, held: await backends.held() };
   } finally {
     await close();
   }

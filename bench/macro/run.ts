@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rssPerIdleConnection } from './idle.ts';
-import { idleAtScale, startHoldBackends } from './idle-scale.ts';
+import { idleAtScale, PER_BACKEND_PORT, startHoldBackends } from './idle-scale.ts';
 import { freePort } from './ports.ts';
 import { ensureTools } from './install.ts';
 import { runIperf, runWrk } from './load.ts';
@@ -176,14 +176,16 @@ async function runIdleScale(
   dir: string,
   failures: string[],
 ): Promise<void> {
-  const holders = await startHoldBackends([await freePort(), await freePort()], count);
-  const ports = { http: holders.ports, iperf: await freePort() };
+  const ports: [number, ...number[]] = [await freePort()];
+  while (ports.length < Math.max(2, Math.ceil(count / PER_BACKEND_PORT))) ports.push(await freePort());
+  const holders = await startHoldBackends(ports, count);
+  const backendPorts = { http: holders.ports, iperf: await freePort() };
   const rows: string[] = [];
   try {
     for (let round = 0; round < settings.rounds; round++) {
       for (const name of targets) {
         const tag = `[${round + 1}/${settings.rounds}] ${name}`;
-        const target = await startTarget(name, dir, ports, { vsdWorkers });
+        const target = await startTarget(name, dir, backendPorts, { vsdWorkers });
         try {
           await measure(`${tag} idle x${count}`, failures, async () => {
             const pid = target.pid ?? 0;

@@ -14,8 +14,10 @@ import type { FromWorker, ToWorker, WireState } from './protocol.ts';
 import { WorkerService } from './wire-state.ts';
 import { REPORT_EVERY_MS } from './worker-counts.ts';
 
+const ignore = () => undefined;
+/** With a callback, a send to a primary that is already gone is not an 'error' event (a crash). */
 const send = (m: FromWorker): void => {
-  if (process.connected) process.send?.(m);
+  if (process.connected) process.send?.(m, undefined, undefined, ignore);
 };
 
 const pending = new Map<number, (c: { dest: Dest; ticket: number } | undefined) => void>();
