@@ -71,7 +71,7 @@ export class WorkerProxyEngine implements Engine {
   #nextId = 1;
   #restarts = 0;
   #closing: Promise<void> | undefined;
-  readonly #poller: NodeJS.Timeout;
+  #poller: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerEngineOptions) {
     this.#emit = options.emit ?? (() => undefined);
@@ -90,8 +90,6 @@ export class WorkerProxyEngine implements Engine {
       now: () => clock.now(),
     };
     this.#workers = Array.from({ length: Math.max(1, options.workers) }, () => undefined);
-    this.#workers.forEach((_, i) => this.#start(i));
-    this.#poller = setInterval(() => void this.#pollCounters(), COUNTERS_EVERY_MS).unref();
   }
 
   unsupported(vs: VirtualServiceConfig, path: string): string[] {
@@ -247,6 +245,12 @@ export class WorkerProxyEngine implements Engine {
   }
 
   async apply(state: DesiredState): Promise<void> {
+    if (this.#closing) throw new Error('proxy engine closed');
+    // Workers are forked at the first apply, so an engine that never runs (a refused config) forks nothing.
+    if (!this.#poller) {
+      this.#workers.forEach((_, i) => this.#start(i));
+      this.#poller = setInterval(() => void this.#pollCounters(), COUNTERS_EVERY_MS).unref();
+    }
     this.#state = state;
     this.#persistence.state = state;
     for (const s of state.services) if (s.config.protocol === 'tcp') this.#known.set(s.key, s);
