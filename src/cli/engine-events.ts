@@ -25,5 +25,8 @@ export function logEngineEvent(log: Logger, event: EngineEvent): void {
         `proxy worker ${event.worker} (pid ${event.pid}) exited (${event.signal ?? `code ${event.code}`}); its connections are lost, restarting in ${event.restartInMs} ms`,
       );
       break;
+    case 'kernel-failed':
+      log.error(event, `kernel engine: ${event.message}`);
+      break;
   }
 }

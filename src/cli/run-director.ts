@@ -6,6 +6,7 @@ import { isVsdError } from '../model/errors.ts';
 import { Director } from '../director/director.ts';
 import type { ReloadPlan } from '../director/plan-reload.ts';
 import type { Engine, EngineEvent } from '../director/types.ts';
+import { KernelEngine } from '../engines/nft/engine.ts';
 import { ProxyEngine } from '../engines/proxy/engine.ts';
 import { WorkerProxyEngine } from '../engines/proxy/workers/worker-engine.ts';
 import { startApi, type RunningApi } from '../api/server.ts';
@@ -22,7 +23,14 @@ export function proxyWorkerCount(setting: Config['proxy_workers']): number {
 export function createDirector(log: Logger, workers = 1): Director {
   const emit = (event: EngineEvent) => logEngineEvent(log, event);
   const proxy = workers > 1 ? new WorkerProxyEngine({ workers, emit }) : new ProxyEngine({ emit });
-  const engines = new Map<ForwardingMethod, Engine>([['proxy', proxy]]);
+  // Created always, but it touches nftables only once a nat, fullnat or dr service is configured.
+  const kernel = new KernelEngine({ emit });
+  const engines = new Map<ForwardingMethod, Engine>([
+    ['proxy', proxy],
+    ['nat', kernel],
+    ['fullnat', kernel],
+    ['dr', kernel],
+  ]);
   const director = new Director({ engines });
   director.on('drained', (service, realServer) =>
     log.info({ service, realServer }, 'real server drained and removed'),

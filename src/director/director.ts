@@ -172,13 +172,19 @@ export class Director extends EventEmitter<DirectorEvents> {
     this.#services.clear();
     for (const s of ordered) this.#services.set(s.key, s);
     this.#config = next;
-    for (const [method, engine] of this.#engines) {
+    // One engine may carry several forwarding methods (the kernel engine: nat, fullnat, dr): it gets
+    // all of its services in one apply.
+    for (const engine of new Set(this.#engines.values())) {
       await engine.apply({
-        services: ordered.filter((s) => s.config.forwarding === method),
+        services: ordered.filter((s) => this.#engines.get(s.config.forwarding) === engine),
         timeouts: next.timeouts,
         expireQuiescentTemplate: next.expire_quiescent_template,
         expireNodestConn: next.expire_nodest_conn,
         persistence: this.persistence,
+        kernel: next.kernel,
+        otherServices: ordered
+          .filter((s) => this.#engines.get(s.config.forwarding) !== engine)
+          .map((s) => s.config),
       });
     }
     for (const [key, lost] of quorumChanges) this.emit('quorum', key, lost);
@@ -201,7 +207,8 @@ export class Director extends EventEmitter<DirectorEvents> {
   sweep(): void {
     this.persistence.sweep(this.#clock.now());
     for (const svc of [...this.#services.values(), ...this.#retired.values()]) {
-      for (const rs of svc.reapDrained()) this.emit('drained', svc.key, rs);
+      const asOf = this.#engines.get(svc.config.forwarding)?.countsAsOf?.() ?? Infinity;
+      for (const rs of svc.reapDrained(asOf)) this.emit('drained', svc.key, rs);
       if (svc.finished) {
         this.#retired.delete(svc.key);
         this.emit('retired', svc.key);

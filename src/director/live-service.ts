@@ -72,7 +72,7 @@ export class LiveService implements ServiceState {
     const draining = this.draining.filter((d) => !staying.has(d.key));
     for (const rs of this.#configured) {
       if (!staying.has(rs.key)) {
-        draining.push({ key: rs.key, dest: rs.dest, deadline });
+        draining.push({ key: rs.key, dest: rs.dest, deadline, since: deadline - drainTimeoutMs });
         this.#health.delete(rs.key);
       }
     }
@@ -148,7 +148,8 @@ export class LiveService implements ServiceState {
   retire(drainTimeoutMs: number): void {
     this.retiredAt = this.#clock.now();
     const deadline = this.retiredAt + drainTimeoutMs;
-    for (const rs of this.#configured) this.draining.push({ key: rs.key, dest: rs.dest, deadline });
+    for (const rs of this.#configured)
+      this.draining.push({ key: rs.key, dest: rs.dest, deadline, since: this.retiredAt });
     this.#configured = [];
     this.#health.clear();
     this.realServers = [];
@@ -156,11 +157,14 @@ export class LiveService implements ServiceState {
     this.scheduler.update([]);
   }
 
-  /** Forgets draining servers with no connection left (their slots are reused); returns their keys. */
-  reapDrained(): string[] {
+  /**
+   * Forgets draining servers with no connection left (their slots are reused); returns their keys.
+   * `countsAsOf`: when the counts were last known (sampled); servers that began draining after that wait.
+   */
+  reapDrained(countsAsOf = Infinity): string[] {
     const gone: string[] = [];
     this.draining = this.draining.filter((d) => {
-      if (this.counts.total(d.dest.slot) > 0) return true;
+      if (this.counts.total(d.dest.slot) > 0 || d.since > countsAsOf) return true;
       this.counts.setThresholds(d.dest.slot, 0, 0);
       this.#freeSlots.push(d.dest.slot);
       gone.push(d.key);

@@ -18,6 +18,8 @@ export interface DrainingServer {
   readonly dest: Dest;
   /** Monotonic ms after which its remaining connections are closed. */
   readonly deadline: number;
+  /** Monotonic ms when it started draining: counts sampled before then cannot show it is empty. */
+  readonly since: number;
 }
 
 /** A health verdict for one real server, as the monitor reports it. */
@@ -51,6 +53,10 @@ export interface DesiredState {
   readonly expireNodestConn: boolean;
   /** Persistence templates, owned by the Director so they outlive engines and can be synced. */
   readonly persistence: PersistenceTable;
+  /** Settings of the kernel engine (table name, dr interface, conntrack sampling). */
+  readonly kernel: Config['kernel'];
+  /** Services other engines carry: the kernel engine leaves their packets alone (port-0 rules). */
+  readonly otherServices: readonly Pick<VirtualServiceConfig, 'protocol' | 'address' | 'port'>[];
 }
 
 /** One entry of the connection table, as `ipvsadm -L -c` shows it. */
@@ -100,7 +106,9 @@ export type EngineEvent =
       code: number | null;
       signal: string | null;
       restartInMs: number;
-    };
+    }
+  /** The kernel engine could not bring nftables or conntrack up to date; it retries on the next change. */
+  | { type: 'kernel-failed'; code: string; message: string };
 
 export interface Engine {
   readonly name: string;
@@ -112,6 +120,13 @@ export interface Engine {
   counters(): EngineCounters | Promise<EngineCounters>;
   /** Zeroes traffic counters of one service or all (ipvsadm -Z). */
   zeroCounters(serviceKey?: string): void;
+  /**
+   * The time (the Director's clock) as of which the connection counts in ServiceState are known: an
+   * engine that samples them (the kernel engine reads conntrack) says when its last reading began, so
+   * a draining server is not taken for empty before a reading has seen its connections. Engines that
+   * count every connection as it happens leave it out.
+   */
+  countsAsOf?(): number;
   /** Re-reads service state that changed in place (health); optional. */
   refresh?(): void;
   /** The connection table (live connections and sessions); async when it lives in other processes. */

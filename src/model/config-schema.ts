@@ -15,7 +15,8 @@ const count = (max: number) => z.number().int().min(0).max(max);
 
 export const realServerSchema = z.strictObject({
   address,
-  port,
+  /** 0 only in a port-0 service: each flow keeps the port the client asked for (as ipvsadm). */
+  port: servicePort,
   weight: count(65535).default(1),
   upper_threshold: count(2 ** 31 - 1).default(0),
   lower_threshold: count(2 ** 31 - 1).default(0),
@@ -37,6 +38,8 @@ export const virtualServiceSchema = z.strictObject({
   scheduler_flags: z.array(z.enum(SCHEDULER_FLAGS)).default([]),
   forwarding: z.enum(FORWARDING_METHODS).default('proxy'),
   persistence: persistenceSchema.optional(),
+  /** fullnat: the source address real servers see (may be a floating address the director holds). */
+  snat_address: address.optional(),
   /** The health check every real server gets unless it lists its own `checks`. */
   health: healthSchema.optional(),
   /** Quorum (keepalived): lost when the live weight falls below quorum - hysteresis, back at quorum + hysteresis. */
@@ -101,6 +104,25 @@ export const configSchema = z.strictObject({
    * CPU) forks workers that share each TCP port with SO_REUSEPORT. Takes effect at start.
    */
   proxy_workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
+  /** The kernel (nft) engine, which carries the nat, fullnat and dr services. */
+  kernel: z
+    .strictObject({
+      /** vsd's nftables tables, one per family (ip, ip6, netdev), all with this name. */
+      table: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, {
+          error: 'must be a plain nft identifier (letters, digits, _)',
+        })
+        .default('vsd'),
+      /** dr: the director's interface on the real servers' segment (netdev ingress and egress). */
+      dr_interface: z
+        .string()
+        .regex(/^[A-Za-z0-9_.@+-]{1,15}$/, { error: 'must be a network interface name' })
+        .optional(),
+      /** How often conntrack is read for connection counts, thresholds and the connection list. */
+      sample_interval: duration('duration', 100).default(1000),
+    })
+    .default({ table: 'vsd', sample_interval: 1000 }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   virtual_services: z.array(virtualServiceSchema).default([]),
 });

@@ -95,6 +95,17 @@ function crossFieldProblems(config: Config): string[] {
         );
     }
 
+    if (vs.forwarding === 'fullnat' && vs.snat_address === undefined)
+      problems.push(`${at}.snat_address: required for forwarding fullnat (the source real servers see)`);
+    if (vs.snat_address !== undefined && vs.forwarding !== 'fullnat')
+      problems.push(`${at}.snat_address: only used with forwarding fullnat, not ${vs.forwarding}`);
+    if (vs.snat_address !== undefined && addressFamily(vs.snat_address) !== addressFamily(vs.address))
+      problems.push(`${at}.snat_address: ${vs.snat_address} is not of the address family of ${vs.address}`);
+    if (vs.forwarding === 'dr' && config.kernel.dr_interface === undefined)
+      problems.push(
+        `${at}.forwarding: dr needs kernel.dr_interface (the director's interface on the real servers' segment)`,
+      );
+
     const seenServers = new Map<string, number>();
     vs.real_servers.forEach((rs, j) => {
       const rat = `${at}.real_servers[${j}]`;
@@ -102,6 +113,8 @@ function crossFieldProblems(config: Config): string[] {
       const dupRs = seenServers.get(endpoint);
       if (dupRs !== undefined) problems.push(`${rat}: ${endpoint} is already real_servers[${dupRs}]`);
       seenServers.set(endpoint, j);
+      if (rs.port === 0 && vs.port !== 0)
+        problems.push(`${rat}.port: 0 (keep the client's port) is only for a port-0 service`);
       if (rs.lower_threshold > 0 && rs.lower_threshold > rs.upper_threshold)
         problems.push(
           `${rat}.lower_threshold: ${rs.lower_threshold} is above upper_threshold ${rs.upper_threshold}`,

@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   VSD_ERR_UNAUTHORIZED: 'An API request on the HTTP listener lacks the right bearer token.',
   VSD_ERR_API: 'The control API could not be reached or answered with an error.',
   VSD_ERR_NFT: 'nft could not be run, or refused a ruleset the kernel engine compiled.',
+  VSD_ERR_CONNTRACK: 'conntrack could not be run, or failed to list or delete connection tracking entries.',
+  VSD_ERR_DR_LINK:
+    'Direct routing cannot reach a real server on its link: no such device, not on-link, or no ARP/ND answer.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

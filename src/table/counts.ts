@@ -11,7 +11,8 @@ export class ConnCounts implements CountsView {
   readonly #upper: number[] = [];
   readonly #lower: number[] = [];
 
-  #grow(slot: number): void {
+  /** Sets (or resets) a slot's thresholds; counts of a slot in use are kept. */
+  setThresholds(slot: number, upper: number, lower: number): void {
     while (this.active.length <= slot) {
       this.active.push(0);
       this.inactive.push(0);
@@ -19,11 +20,6 @@ export class ConnCounts implements CountsView {
       this.#upper.push(0);
       this.#lower.push(0);
     }
-  }
-
-  /** Sets (or resets) a slot's thresholds; counts of a slot in use are kept. */
-  setThresholds(slot: number, upper: number, lower: number): void {
-    this.#grow(slot);
     this.#upper[slot] = upper;
     this.#lower[slot] = lower;
     if (upper === 0) this.overloaded[slot] = 0;
@@ -58,22 +54,20 @@ export class ConnCounts implements CountsView {
   }
 
   /**
-   * Sets a slot's counts to totals counted elsewhere (connections held by worker processes), with the
-   * same overload hysteresis as bind/unbind: set at or above upper, cleared below lower (or 3/4 of upper).
+   * Counts read from elsewhere (the kernel's conntrack) replace this slot's; the overload flag follows
+   * as bind/unbind would set and clear it. Returns whether the flag changed.
    */
-  set(slot: number, active: number, inactive: number): void {
-    this.#grow(slot);
+  set(slot: number, active: number, inactive: number): boolean {
+    if (slot >= this.active.length) return false;
+    const was = this.overloaded[slot];
     this.active[slot] = active;
     this.inactive[slot] = inactive;
     const upper = this.#upper[slot] ?? 0;
     const lower = this.#lower[slot] ?? 0;
     const total = active + inactive;
     if (upper !== 0 && total >= upper) this.overloaded[slot] = 1;
-    else if (
-      this.overloaded[slot] === 1 &&
-      (lower !== 0 ? total < lower : upper === 0 || total * 4 < upper * 3)
-    )
-      this.overloaded[slot] = 0;
+    else if (lower !== 0 ? total < lower : upper === 0 || total * 4 < upper * 3) this.overloaded[slot] = 0;
+    return this.overloaded[slot] !== was;
   }
 
   #arr(state: ConnState): number[] {

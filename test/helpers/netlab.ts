@@ -3,6 +3,8 @@
 //   client 10.231.0.2 --- c0 10.231.0.1 [dir, VIP 10.231.0.100] r1 10.231.1.1 --- rs1 10.231.1.2
 //                                                                  r2 10.231.2.1 --- rs2 10.231.2.2
 //
+// and the same in IPv6: client fd00:231::2, VIP fd00:231::100, rs1 fd00:231:1::2, rs2 fd00:231:2::2.
+//
 // Three subnets routed by the director (ip_forward=1), so the real servers' replies go back through
 // it (their default route) and it can undo the dnat. Every address exists only inside these
 // namespaces; nothing is created or changed in the root namespace. Namespace names carry the pid and
@@ -21,6 +23,8 @@ export interface NatLab {
     readonly rs1: string;
     readonly rs2: string;
   };
+  /** The same hosts in IPv6 (fd00:231::/48). */
+  readonly addr6: NatLab['addr'];
   /** Starts `argv` inside namespace `netns`; destroy() kills it by pid. */
   spawnIn(netns: string, argv: readonly string[]): ChildProcess;
   /** Kills what spawnIn started and deletes every namespace created here. Idempotent, never throws. */
@@ -39,9 +43,11 @@ function sysctl(netns: string, setting: string): void {
   });
 }
 
-function pidsIn(netns: string): number[] {
+/** Kills (SIGKILL, by pid) every process left in a namespace this lab made; `ip netns exec` keeps the pid. */
+export function killAllIn(netns: string): void {
+  let pids: number[] = [];
   try {
-    return execFileSync('ip', ['netns', 'pids', netns], {
+    pids = execFileSync('ip', ['netns', 'pids', netns], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     })
@@ -49,7 +55,14 @@ function pidsIn(netns: string): number[] {
       .map((l) => Number(l.trim()))
       .filter((n) => Number.isInteger(n) && n > 0);
   } catch {
-    return [];
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -78,14 +91,7 @@ export function createNatLab(): NatLab {
       }
     }
     for (const netns of created) {
-      // Anything else still running in a namespace of ours (ip netns exec keeps the pid: exec).
-      for (const pid of pidsIn(netns)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      killAllIn(netns);
       try {
         ip('netns', 'delete', netns);
       } catch {
@@ -115,6 +121,17 @@ export function createNatLab(): NatLab {
     link('r2', '10.231.2.1/24', names.rs2, '10.231.2.2/24', '10.231.2.1');
     ip('-n', names.dir, 'addr', 'add', '10.231.0.100/32', 'dev', 'c0');
     sysctl(names.dir, 'net.ipv4.ip_forward=1');
+    // The same topology in IPv6 (nodad: usable at once, no duplicate-address wait).
+    const link6 = (local: string, localAddr: string, peerNs: string, peerAddr: string, gw: string) => {
+      ip('-n', names.dir, '-6', 'addr', 'add', localAddr, 'dev', local, 'nodad');
+      ip('-n', peerNs, '-6', 'addr', 'add', peerAddr, 'dev', 'eth0', 'nodad');
+      ip('-n', peerNs, '-6', 'route', 'add', 'default', 'via', gw);
+    };
+    sysctl(names.dir, 'net.ipv6.conf.all.forwarding=1');
+    link6('c0', 'fd00:231::1/64', names.client, 'fd00:231::2/64', 'fd00:231::1');
+    link6('r1', 'fd00:231:1::1/64', names.rs1, 'fd00:231:1::2/64', 'fd00:231:1::1');
+    link6('r2', 'fd00:231:2::1/64', names.rs2, 'fd00:231:2::2/64', 'fd00:231:2::1');
+    ip('-n', names.dir, '-6', 'addr', 'add', 'fd00:231::100/128', 'dev', 'c0', 'nodad');
   } catch (e) {
     destroy();
     throw e;
@@ -123,6 +140,7 @@ export function createNatLab(): NatLab {
   return {
     ...names,
     addr: { client: '10.231.0.2', vip: '10.231.0.100', rs1: '10.231.1.2', rs2: '10.231.2.2' },
+    addr6: { client: 'fd00:231::2', vip: 'fd00:231::100', rs1: 'fd00:231:1::2', rs2: 'fd00:231:2::2' },
     spawnIn(netns, argv) {
       const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
       children.push(child);
@@ -134,13 +152,13 @@ export function createNatLab(): NatLab {
 }
 
 /** Why netlab tests cannot run here (not root, a tool missing), or false when they can. */
-export function netlabUnavailable(): string | false {
+export function netlabUnavailable(...moreTools: string[]): string | false {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const tool of ['ip', 'nft']) {
+  for (const tool of ['ip', 'nft', ...moreTools]) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
-      return `${tool} is not installed (CI installs iproute2 and nftables)`;
+      return `${tool} is not installed (CI installs iproute2, nftables and conntrack)`;
     }
   }
   return false;

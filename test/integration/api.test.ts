@@ -131,7 +131,7 @@ test('malformed and invalid requests get coded errors and change nothing', async
     [
       'POST',
       '/api/v1/services',
-      { address: VIP, port: 1, forwarding: 'dr' },
+      { address: VIP, port: 1, forwarding: 'nat' },
       422,
       'VSD_ERR_ENGINE_UNSUPPORTED',
       /needs an engine/,

@@ -84,19 +84,19 @@ test('check: missing file, broken YAML, unknown command and missing --config hav
 test('check and start: a config no engine can carry out is refused with VSD_ERR_ENGINE_UNSUPPORTED', async (t) => {
   const file = await tempConfig(
     t,
-    'virtual_services:\n  - { address: 127.0.0.1, port: 8080, forwarding: dr }\n',
+    'virtual_services:\n  - { address: 127.0.0.1, port: 8080, forwarding: nat, scheduler: wlc }\n',
   );
   const check = run(t, ['check', '--config', file]);
   assert.equal(await check.exit, 1);
   assert.match(
     check.stderr,
-    /VSD_ERR_ENGINE_UNSUPPORTED: .*virtual_services\[0\]\.forwarding: "dr" needs an engine/,
+    /VSD_ERR_ENGINE_UNSUPPORTED: .*virtual_services\[0\]\.scheduler: "wlc" .* has no faithful nftables form/,
   );
   const r = run(t, ['start', '--config', file]);
   assert.equal(await r.exit, 1);
   assert.match(
     r.stderr,
-    /VSD_ERR_ENGINE_UNSUPPORTED: .*virtual_services\[0\]\.forwarding: "dr" needs an engine/,
+    /VSD_ERR_ENGINE_UNSUPPORTED: .*virtual_services\[0\]\.scheduler: "wlc" .* has no faithful nftables form/,
   );
 });
 

@@ -30,7 +30,7 @@ test(
       .filter((o) => o.chain)
       .map((o) => (o.chain as { name: string }).name)
       .sort();
-    assert.deepEqual(chains, ['postrouting', 'prerouting']);
+    assert.deepEqual(chains, ['postrouting', 'prerouting', 'vs_tcp_10.0.0.100_80']);
 
     // A second apply replaces the table in one transaction: one real server left, its map has it alone.
     await applyRuleset(
@@ -48,5 +48,23 @@ test(
       /VSD_ERR_NFT|failed/,
     );
     assert.equal((await readCounters(target, 'ip')).size, afterCounters.length);
+  },
+);
+
+test(
+  'every golden ruleset loads and lists again with plain `nft list ruleset` (nft 1.0.6 crashed on typeof jhash maps)',
+  { skip: netlabUnavailable() },
+  (t) => {
+    const netns = `vsdt-nftl-${process.pid}`;
+    const inNs = (...argv: string[]) =>
+      execFileSync('ip', ['netns', 'exec', netns, ...argv], { encoding: 'utf8' });
+    execFileSync('ip', ['netns', 'add', netns]);
+    t.after(() => execFileSync('ip', ['netns', 'delete', netns]));
+    // The dr goldens name eth0; a veth is a device that can carry netdev ingress and fwd.
+    execFileSync('ip', ['-n', netns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth9']);
+    for (const [name, input] of Object.entries(GOLDEN)) {
+      execFileSync('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: compileRuleset(input) });
+      assert.doesNotThrow(() => inNs('nft', 'list', 'ruleset'), `nft list ruleset after ${name}`);
+    }
   },
 );

@@ -4,108 +4,11 @@
 // flow to a removed server alive while new flows go to the one left (FINDINGS §4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { applyRuleset, readCounters } from '../../src/engines/nft/apply.ts';
 import type { NftInput, NftService } from '../../src/engines/nft/types.ts';
-import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
-
-/** Lines a child prints, and a way to wait for one. */
-function lines(child: ChildProcess): {
-  all: string[];
-  waitFor(pred: (l: string) => boolean, ms?: number): Promise<string>;
-} {
-  const all: string[] = [];
-  let buf = '';
-  let stderr = '';
-  const waiters = new Set<() => void>();
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-    buf += c;
-    const parts = buf.split('\n');
-    buf = parts.pop() ?? '';
-    all.push(...parts);
-    for (const w of waiters) w();
-  });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  let seen = 0;
-  return {
-    all,
-    waitFor(pred, ms = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          while (seen < all.length) {
-            const l = all[seen++] ?? '';
-            if (pred(l)) {
-              waiters.delete(check);
-              clearTimeout(timer);
-              resolve(l);
-              return;
-            }
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out; stdout: ${JSON.stringify(all)} stderr: ${stderr}`));
-        }, ms);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
-/** A TCP server on :8080 answering "<name> <peer address>\n", then echoing. */
-function serverCode(name: string): string {
-  return `
-const net = process.getBuiltinModule('node:net');
-net.createServer((s) => {
-  s.on('error', () => {});
-  s.write(${JSON.stringify(name)} + ' ' + s.remoteAddress + '\\n');
-  s.pipe(s);
-}).listen(8080, '0.0.0.0', () => console.log('listening'));`;
-}
-
-/** n short connections one after another; prints each greeting, or "ERR ...". */
-function burstCode(host: string, port: number, n: number): string {
-  return `
-const net = process.getBuiltinModule('node:net');
-const one = () => new Promise((resolve) => {
-  const s = net.connect(${port}, ${JSON.stringify(host)});
-  let buf = '';
-  const done = (line) => { clearTimeout(t); s.destroy(); resolve(line); };
-  const t = setTimeout(() => done('ERR timeout'), 2000);
-  s.setEncoding('utf8');
-  s.on('data', (d) => { buf += d; const i = buf.indexOf('\\n'); if (i >= 0) done(buf.slice(0, i)); });
-  s.on('error', (e) => done('ERR ' + e.code));
-  s.on('close', () => done('ERR closed'));
-});
-(async () => { for (let i = 0; i < ${n}; i++) console.log(await one()); })();`;
-}
-
-/** One long connection: prints what it receives, sends each stdin line. */
-function longCode(host: string, port: number): string {
-  return `
-const net = process.getBuiltinModule('node:net');
-const s = net.connect(${port}, ${JSON.stringify(host)});
-s.setEncoding('utf8');
-s.on('data', (d) => process.stdout.write(d));
-s.on('error', (e) => console.log('ERR ' + e.code));
-s.on('close', () => { console.log('CLOSED'); process.exit(0); });
-process.stdin.setEncoding('utf8').on('data', (d) => s.write(d));`;
-}
-
-async function burst(lab: NatLab, n: number): Promise<string[]> {
-  const child = lab.spawnIn(lab.client, [process.execPath, '-e', burstCode(lab.addr.vip, 80, n)]);
-  const out = lines(child);
-  await out.waitFor(() => out.all.length >= n, 10_000);
-  return out.all.slice(0, n);
-}
-
-function tally(values: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
-}
+import { createNatLab, netlabUnavailable } from '../helpers/netlab.ts';
+import { burst, lines, longCode, serverCode, tally } from '../helpers/netlab-traffic.ts';
 
 test(
   'a compiled NAT ruleset forwards real traffic: wrr 2:1, client address kept, swap keeps old flows',

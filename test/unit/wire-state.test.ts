@@ -31,6 +31,8 @@ function wireOf(live: LiveService, now: number) {
       expireQuiescentTemplate: true,
       expireNodestConn: true,
       persistence: new PersistenceTable(),
+      kernel: cfg.kernel,
+      otherServices: [],
     },
     now,
   );

@@ -1,35 +1,26 @@
 // The impure edge of the kernel engine: loads a compiled ruleset with one `nft -f` transaction and
 // reads vsd's tables back as JSON, optionally inside a network namespace (`ip netns exec`).
-import { spawn } from 'node:child_process';
 import { VsdError } from '../../model/errors.ts';
+import { commandLine, runIn, type NftTarget } from './run.ts';
 
-export interface NftTarget {
-  /** Run inside this network namespace (ip netns exec NAME ...); the host's own namespace otherwise. */
-  readonly netns?: string;
-}
+export type { NftTarget } from './run.ts';
 
-function run(target: NftTarget, args: string[], input?: string): Promise<string> {
-  const argv = target.netns ? ['ip', 'netns', 'exec', target.netns, 'nft', ...args] : ['nft', ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] ?? 'nft', argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.on('error', (e) =>
-      reject(new VsdError('VSD_ERR_NFT', `cannot run ${argv.join(' ')}: ${e.message}`, { cause: e })),
+async function run(target: NftTarget, args: string[], input?: string): Promise<string> {
+  const argv = ['nft', ...args];
+  let result;
+  try {
+    result = await runIn(target, argv, input);
+  } catch (e) {
+    throw new VsdError(
+      'VSD_ERR_NFT',
+      `cannot run ${commandLine(target, argv).join(' ')}: ${(e as Error).message}`,
+      { cause: e },
     );
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else
-        reject(
-          new VsdError('VSD_ERR_NFT', `${argv.join(' ')} failed (exit ${code}): ${err.trim()}`, {
-            details: err.trim().split('\n'),
-          }),
-        );
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
+  }
+  if (result.code === 0) return result.stdout;
+  const err = result.stderr.trim();
+  throw new VsdError('VSD_ERR_NFT', `${result.argv.join(' ')} failed (exit ${result.code}): ${err}`, {
+    details: err.split('\n'),
   });
 }
 
@@ -63,6 +54,24 @@ export async function readCounters(
   for (const o of await readTable(target, family, name)) {
     const c = o.counter as { name?: string; packets?: number; bytes?: number } | undefined;
     if (c?.name !== undefined) out.set(c.name, { packets: c.packets ?? 0, bytes: c.bytes ?? 0 });
+  }
+  return out;
+}
+
+export interface CounterValue {
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+/** Every named counter of the tables called `name` (any family): "family name" -> value. One `nft` run. */
+export async function readAllCounters(target: NftTarget, name = 'vsd'): Promise<Map<string, CounterValue>> {
+  const json = JSON.parse(await run(target, ['-j', 'list', 'counters'])) as { nftables?: NftObject[] };
+  const out = new Map<string, CounterValue>();
+  for (const o of json.nftables ?? []) {
+    const c = o.counter as
+      { family?: string; table?: string; name?: string; packets?: number; bytes?: number } | undefined;
+    if (c?.table !== name || c.name === undefined) continue;
+    out.set(`${c.family ?? ''} ${c.name}`, { packets: c.packets ?? 0, bytes: c.bytes ?? 0 });
   }
   return out;
 }

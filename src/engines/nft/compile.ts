@@ -3,37 +3,64 @@
 import { VsdError } from '../../model/errors.ts';
 import { IPV4, IPV6, familyOf } from './family.ts';
 import { DEFAULT_TABLE } from './names.ts';
-import { renderDrTable } from './render-dr.ts';
-import { renderNatTable } from './render-nat.ts';
+import { renderTable, type NftTable } from './model.ts';
+import { drTable } from './render-dr.ts';
+import { natTable } from './render-nat.ts';
 import type { NftInput, NftService } from './types.ts';
 import { unsupportedReasons } from './unsupported.ts';
 
 export { unsupportedReasons } from './unsupported.ts';
 
 /**
- * Stable order whatever the config order: by protocol, address, port. Matches of distinct services
- * are disjoint (vsd rejects duplicates and port 0), so order never changes which rule a packet hits.
+ * Stable order whatever the config order: by protocol, address, port, with port 0 (every port) after
+ * the services of its address that name a port, as IPVS looks up an exact port before port zero.
  */
 function byIdentity(a: NftService, b: NftService): number {
-  const ka = [a.protocol, a.vip, String(a.vport).padStart(5, '0')].join(' ');
-  const kb = [b.protocol, b.vip, String(b.vport).padStart(5, '0')].join(' ');
+  const key = (s: NftService) =>
+    [s.protocol, s.vip, String(s.vport === 0 ? 65536 : s.vport).padStart(5, '0')].join(' ');
+  const ka = key(a);
+  const kb = key(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+function reject(reasons: string[]): VsdError {
+  const summary = reasons.length === 1 ? reasons[0] : `${reasons.length} problems: ${reasons.join('; ')}`;
+  return new VsdError('VSD_ERR_ENGINE_UNSUPPORTED', `nft engine: ${summary}`, { details: reasons });
+}
+
 /**
- * The ruleset text. Throws VSD_ERR_ENGINE_UNSUPPORTED (details: every reason) when a service cannot
- * be carried out faithfully; call unsupportedReasons() first to reject a config without throwing.
+ * vsd's tables as data (ip, ip6, and netdev when dr services exist). Throws VSD_ERR_ENGINE_UNSUPPORTED
+ * (details: every reason) when a service cannot be carried out faithfully; call unsupportedReasons()
+ * first to reject a config without throwing.
  */
-export function compileRuleset(input: NftInput): string {
+export function compileTables(input: NftInput): NftTable[] {
   const reasons = unsupportedReasons(input);
-  if (reasons.length > 0) {
-    const summary = reasons.length === 1 ? reasons[0] : `${reasons.length} problems: ${reasons.join('; ')}`;
-    throw new VsdError('VSD_ERR_ENGINE_UNSUPPORTED', `nft engine: ${summary}`, { details: reasons });
-  }
+  if (reasons.length > 0) throw reject(reasons);
   const table = input.table ?? DEFAULT_TABLE;
   const services = [...input.services].sort(byIdentity);
   const nat = services.filter((s) => s.forwarding === 'nat' || s.forwarding === 'fullnat');
   const dr = services.filter((s) => s.forwarding === 'dr');
+  const tables = [
+    natTable(
+      table,
+      IPV4,
+      nat.filter((s) => familyOf(s.vip) === IPV4),
+      input.passThrough,
+    ),
+    natTable(
+      table,
+      IPV6,
+      nat.filter((s) => familyOf(s.vip) === IPV6),
+      input.passThrough,
+    ),
+  ];
+  if (dr.length > 0 && input.dr !== undefined) tables.push(drTable(table, input.dr, dr));
+  return tables;
+}
+
+/** The text that replaces vsd's tables with `tables` in one `nft -f` transaction. */
+export function renderRuleset(tables: readonly NftTable[]): string {
+  const table = tables[0]?.name ?? DEFAULT_TABLE;
   // "table X" creates the table if absent, so the "delete" that follows never fails; nft 1.0.6 has no
   // `destroy`. The delete and the new table commit together: the swap FINDINGS §4 verified (there with
   // `flush ruleset`, which would also wipe other software's tables). The netdev table is deleted and
@@ -47,18 +74,10 @@ export function compileRuleset(input: NftInput): string {
     ]),
     '',
   ].join('\n');
-  const tables = [
-    renderNatTable(
-      table,
-      IPV4,
-      nat.filter((s) => familyOf(s.vip) === IPV4),
-    ),
-    renderNatTable(
-      table,
-      IPV6,
-      nat.filter((s) => familyOf(s.vip) === IPV6),
-    ),
-  ];
-  if (dr.length > 0 && input.dr !== undefined) tables.push(renderDrTable(table, input.dr, dr));
-  return `${head}${tables.join('')}`;
+  return `${head}${tables.map(renderTable).join('')}`;
+}
+
+/** The ruleset text for `input` (compileTables, rendered). */
+export function compileRuleset(input: NftInput): string {
+  return renderRuleset(compileTables(input));
 }

@@ -1,5 +1,5 @@
 // Map element text: a slot table becomes "from-to : value" runs (consecutive equal slots merged, so
-// an interval map stays small), wrapped into lines of bounded width for readable golden files.
+// an interval map stays small).
 
 /** Runs of equal values: [from, to, value] with to >= from. */
 export function runs<T>(slots: readonly T[]): [number, number, T][] {
@@ -15,20 +15,4 @@ export function runs<T>(slots: readonly T[]): [number, number, T][] {
 /** "0-3 : a, 4 : b" for slots, one element per run. */
 export function slotElements(slots: readonly string[]): string[] {
   return runs(slots).map(([from, to, value]) => `${from === to ? from : `${from}-${to}`} : ${value}`);
-}
-
-/** `elements = { ... }` over as many lines as needed, each at most `width` characters after `indent`. */
-export function elementsBlock(elements: readonly string[], indent: string, width = 100): string {
-  if (elements.length === 0) return '';
-  const lines: string[] = [];
-  let line = '';
-  for (const e of elements) {
-    const next = line === '' ? e : `${line}, ${e}`;
-    if (line !== '' && next.length > width) {
-      lines.push(`${line},`);
-      line = e;
-    } else line = next;
-  }
-  lines.push(line);
-  return `elements = {\n${lines.map((l) => `${indent}  ${l}`).join('\n')}\n${indent}}`;
 }

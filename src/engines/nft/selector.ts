@@ -30,6 +30,20 @@ export function liveDests(svc: NftService): Dest[] {
   return dests;
 }
 
+/**
+ * Real servers a persistence entry may keep naming: the live ones, and quiesced (weight 0, not down)
+ * ones too when templates to them do not expire (IPVS expire_quiescent_template=0).
+ */
+export function affinityDests(svc: NftService): Dest[] {
+  const dests: Dest[] = [];
+  svc.realServers.forEach((rs, i) => {
+    if (rs.down === true) return;
+    if (rs.weight > 0 || svc.quiescentAffinity === true)
+      dests.push({ slot: i, address: rs.address, port: rs.port, weight: rs.weight });
+  });
+  return dests;
+}
+
 function tableSlots(table: readonly (Dest | undefined)[]): number[] {
   // The schedulers fill every entry when given at least one live server.
   return table.map((d) => d?.slot ?? 0);
@@ -84,4 +98,15 @@ export function selectorFor(svc: NftService): Selector {
         `selectorFor: ${svc.scheduler} is not supported (unsupportedReasons should have said so)`,
       );
   }
+}
+
+/**
+ * The declaration of a slot map keyed by `key`: `typeof KEY : DATA`. nft 1.0.6 crashes (SIGSEGV) when
+ * it lists a map declared `typeof jhash ...`, so a jhash-keyed map is declared with numgen's typeof
+ * (the same 32-bit integer to the kernel) and says its real key in a comment.
+ */
+export function slotMapHead(key: string, data: string): string[] {
+  if (!key.startsWith('jhash ')) return [`typeof ${key} : ${data}; flags interval;`];
+  const slots = /mod (\d+)/.exec(key)?.[1] ?? '1';
+  return [`typeof numgen inc mod ${slots} : ${data}; flags interval;`, `comment "key: ${key}";`];
 }

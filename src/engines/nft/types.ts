@@ -34,6 +34,8 @@ export interface NftService {
   readonly scheduler: SchedulerName;
   readonly flags: readonly SchedulerFlag[];
   readonly persistence?: NftPersistence;
+  /** Affinity to a quiesced (weight 0) real server still binds (IPVS expire_quiescent_template=0). */
+  readonly quiescentAffinity?: boolean;
   /** fullnat: the source address real servers see (same family as vip). */
   readonly snatAddress?: string;
   /** In config order: the order shapes the sh, dh and mh tables, as in IPVS. */
@@ -52,4 +54,10 @@ export interface NftInput {
   /** In config order, so messages can say virtual_services[i]. */
   readonly services: readonly NftService[];
   readonly dr?: NftDrLink;
+  /** Services another engine carries on this host (the proxy's listeners): port-0 rules pass them by. */
+  readonly passThrough?: readonly {
+    readonly protocol: Protocol;
+    readonly vip: string;
+    readonly vport: number;
+  }[];
 }

@@ -40,8 +40,6 @@ function serviceReasons(svc: NftService, at: string, input: NftInput): string[] 
   const family = addressFamily(svc.vip);
   if (svc.forwarding === 'proxy')
     out.push(`${at}.forwarding: "proxy" ${who} is carried by the proxy engine, not the kernel (nft) engine`);
-  if (svc.vport === 0)
-    out.push(`${at}.port: 0 (every port) ${who} is not compiled to nftables yet; give the service a port`);
   const why = NO_KERNEL_FORM[svc.scheduler];
   if (why !== undefined)
     out.push(`${at}.scheduler: "${svc.scheduler}" ${who} has no faithful nftables form: ${why}`);
@@ -79,7 +77,12 @@ function serviceReasons(svc: NftService, at: string, input: NftInput): string[] 
       out.push(
         `${rat}.address: ${JSON.stringify(rs.address)} ${who} is not an IPv${family} address like the VIP`,
       );
-    if (!Number.isInteger(rs.port) || rs.port < 1 || rs.port > 65535)
+    if (svc.vport === 0) {
+      if (rs.port !== 0)
+        out.push(
+          `${rat}.port: ${rs.port} ${who} must be 0 in a port-0 service: each flow keeps the port the client asked for`,
+        );
+    } else if (!Number.isInteger(rs.port) || rs.port < 1 || rs.port > 65535)
       out.push(`${rat}.port: ${rs.port} ${who} is not a port (1-65535)`);
     if (!Number.isInteger(rs.weight) || rs.weight < 0 || rs.weight > 65535)
       out.push(`${rat}.weight: ${rs.weight} ${who} is not a weight (0-65535)`);

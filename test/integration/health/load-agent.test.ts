@@ -69,15 +69,17 @@ test('flag files turn the answer to drain or down', async (t) => {
   assert.equal((await ask('127.0.0.1', agent.port)).state, 'up');
 });
 
-test('agentMain listens, answers, and stops on its signal; bad options exit 2', async () => {
+test('agentMain listens, answers, and stops on its signal; bad options exit 2', async (t) => {
   const lines: string[] = [];
   const controller = new AbortController();
+  // Also on failure, or the agent would keep the test process alive.
+  t.after(() => controller.abort());
   const running = agentMain(['--host', '127.0.0.1', '--port', '0', '--formula', 'min', '--min-weight', '5'], {
     out: (l) => lines.push(l),
     err: (l) => lines.push(l),
     signal: controller.signal,
   });
-  await waitFor(() => lines.length > 0, 5000, 'the listening line');
+  await waitFor(() => lines.length > 0, 15_000, 'the listening line');
   const m = /^vsd agent: listening on 127\.0\.0\.1:(\d+), answering "up (\d+)%"$/.exec(lines[0] ?? '');
   assert.ok(m, lines[0]);
   const r = await ask('127.0.0.1', Number(m[1]));

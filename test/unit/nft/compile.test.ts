@@ -8,7 +8,8 @@ import { readFile, readdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { compileRuleset, unsupportedReasons } from '../../../src/engines/nft/compile.ts';
+import { compileRuleset, compileTables, unsupportedReasons } from '../../../src/engines/nft/compile.ts';
+import { renderUpdate } from '../../../src/engines/nft/model.ts';
 import { realServerCounterName, serviceCounterName } from '../../../src/engines/nft/names.ts';
 import { isVsdError } from '../../../src/model/errors.ts';
 import { MH_TABLE_SIZE, MhScheduler } from '../../../src/schedulers/mh.ts';
@@ -114,10 +115,7 @@ test('mh: the installed map has 4093 entries and equals MhScheduler.lookupTable(
 test('fo and ovf: every new flow to the highest weight, first of equals', () => {
   for (const scheduler of ['fo', 'ovf'] as const) {
     const svc = service({ scheduler, realServers: [rs(11, 2), rs(12, 5), rs(13, 5)] });
-    assert.match(
-      compileRuleset({ services: [svc] }),
-      /counter name "vs_tcp_10.0.0.100_80" dnat ip to 10\.0\.0\.12:8080$/m,
-    );
+    assert.match(compileRuleset({ services: [svc] }), /^\s+meta l4proto tcp dnat ip to 10\.0\.0\.12:8080$/m);
   }
 });
 
@@ -199,7 +197,7 @@ test('IPv6: an ip6 table with ip6 matches, masks and bracketed targets', () => {
 test('weight 0 and down servers get no slots; a service with none drops new flows', () => {
   const text = compileRuleset(GOLDEN['weight0-down']!);
   assert.deepEqual(mapSlots(text, 'sched_tcp_10.0.0.100_80'), [A, A, A, D]); // IPVS wrr 3:1: cw 3 -> A, cw 2 -> A, cw 1 -> A D
-  assert.match(text, /counter name "vs_tcp_10.0.0.100_81" drop$/m);
+  assert.match(text, /chain vs_tcp_10\.0\.0\.100_81 \{\n\s+drop\n/);
   // Their counters and counting rules stay, so counters do not vanish while flows drain.
   assert.match(text, /counter rs_tcp_10\.0\.0\.100_80_10\.0\.0\.12_8080 \{/);
   assert.match(text, /counter name "rs_tcp_10.0.0.100_80_10.0.0.13_8080"/);
@@ -271,7 +269,7 @@ test('unsupported: dr with a stateful scheduler, persistence, port change or no 
   ]);
 });
 
-test('unsupported: fullnat without snat_address, proxy, port 0, mixed families, bad names', () => {
+test('unsupported: fullnat without snat_address, proxy, port-0 real server ports, mixed families, bad names', () => {
   const reasons = unsupportedReasons({
     table: 'vsd; flush ruleset',
     dr: { device: 'eth0"', mac: '02:77:00:00:00:02' },
@@ -291,7 +289,10 @@ test('unsupported: fullnat without snat_address, proxy, port 0, mixed families, 
     'nft.dr.device: "eth0\\"" is not an interface name',
     'virtual_services[0].snat_address: required for forwarding fullnat (tcp:10.0.0.100:80)',
     'virtual_services[1].forwarding: "proxy" (tcp:10.0.0.100:0) is carried by the proxy engine, not the kernel (nft) engine',
-    'virtual_services[1].port: 0 (every port) (tcp:10.0.0.100:0) is not compiled to nftables yet; give the service a port',
+    ...[0, 1, 2].map(
+      (j) =>
+        `virtual_services[1].real_servers[${j}].port: 8080 (tcp:10.0.0.100:0) must be 0 in a port-0 service: each flow keeps the port the client asked for`,
+    ),
     'virtual_services[2].snat_address: "::1" (tcp:10.0.0.100:81) is not an IPv4 address like the VIP',
     'virtual_services[2].real_servers[0].address: "2001:db8::1" (tcp:10.0.0.100:81) is not an IPv4 address like the VIP',
   ]);
@@ -327,4 +328,52 @@ test('nft -c -f accepts every golden ruleset', async (t) => {
     checked++;
   }
   assert.equal(checked, files.length);
+});
+
+test('a weight or health change is an in-place update of maps and service chains, keeping affinity', () => {
+  const before = GOLDEN['persistence-24']!;
+  const svc = before.services[0]!;
+  const reweighted = { services: [{ ...svc, realServers: [rs(11, 1), rs(12, 3)] }] };
+  const update = renderUpdate(compileTables(before), compileTables(reweighted));
+  assert.ok(update !== undefined && update !== '');
+  const lines = update.trim().split('\n');
+  assert.deepEqual(lines[0], 'flush map ip vsd pick_tcp_10.0.0.100_80');
+  assert.match(
+    lines[1] ?? '',
+    /^add element ip vsd pick_tcp_10\.0\.0\.100_80 \{ 0-1 : 0x76000002, 2 : 0x76000001, 3 : 0x76000002 \}$/,
+  );
+  // The slot count is in the chain's rule (mod 3 -> mod 4), so the chain is rewritten too, in place.
+  assert.ok(lines.includes('flush chain ip vsd vs_tcp_10.0.0.100_80'));
+  assert.ok(!lines.some((l) => /aff_/.test(l) && !l.startsWith('add rule')), 'the affinity map is kept');
+  assert.equal(renderUpdate(compileTables(before), compileTables(before)), '');
+
+  // A server going down: its id leaves the servers map, so affinity entries naming it are ignored.
+  const down = { services: [{ ...svc, realServers: [rs(11, 2), rs(12, 1, { down: true })] }] };
+  const text = renderUpdate(compileTables(before), compileTables(down)) ?? '';
+  assert.match(text, /^add element ip vsd rs_tcp_10\.0\.0\.100_80 \{ 0x76000001 : 10\.0\.0\.11 \. 8080 \}$/m);
+  assert.doesNotMatch(text, /flush map ip vsd aff_/);
+
+  // Every server down: the service chain becomes a drop, still in place.
+  const none = { services: [{ ...svc, realServers: [rs(11, 0), rs(12, 1, { down: true })] }] };
+  assert.match(
+    renderUpdate(compileTables(before), compileTables(none)) ?? '',
+    /^add rule ip vsd vs_tcp_10\.0\.0\.100_80 drop$/m,
+  );
+});
+
+test('adding a real server or a service is structural: the tables are swapped', () => {
+  const before = GOLDEN['nat-rr']!;
+  const svc = before.services[0]!;
+  const added = { services: [{ ...svc, realServers: [...svc.realServers, rs(14)] }] };
+  assert.equal(renderUpdate(compileTables(before), compileTables(added)), undefined);
+  const more = { services: [svc, service({ vport: 81 })] };
+  assert.equal(renderUpdate(compileTables(before), compileTables(more)), undefined);
+});
+
+test('quiesced affinity: with quiescentAffinity a weight-0 server stays nameable by affinity', () => {
+  const svc = GOLDEN['persistence-24']!.services[0]!;
+  const quiet = { ...svc, realServers: [rs(11, 2), rs(12, 0)] };
+  const servers = (s: typeof quiet) => mapElements(compileRuleset({ services: [s] }), 'rs_tcp_10.0.0.100_80');
+  assert.deepEqual(servers(quiet), ['0x76000001 : 10.0.0.11 . 8080']);
+  assert.equal(servers({ ...quiet, quiescentAffinity: true }).length, 2);
 });

@@ -50,6 +50,20 @@ export const GOLDEN: Record<string, NftInput> = {
       }),
     ],
   },
+  // Every port of the VIP (persistent, as ipvsadm requires): each flow keeps its destination port.
+  'port-0': {
+    services: [
+      service({
+        vport: 0,
+        scheduler: 'sh',
+        persistence: { timeoutS: 600, prefix: 32 },
+        realServers: [rs(11, 1, { port: 0 }), rs(12, 1, { port: 0 })],
+      }),
+      service({ vport: 443, realServers: [rs(13, 1, { port: 443 })] }),
+    ],
+    // The proxy engine listens on VIP:8090: the port-0 service must leave it alone.
+    passThrough: [{ protocol: 'tcp', vip: VIP, vport: 8090 }],
+  },
   'persistence-24': {
     services: [
       service({

@@ -67,3 +67,19 @@ test('setting upper to 0 clears the flag', () => {
   assert.equal(c.overloaded[0], 0);
   assert.equal(c.active[0], 1);
 });
+
+test('set: absolute counts from conntrack set and clear the overload flag with hysteresis', () => {
+  const c = new ConnCounts();
+  c.setThresholds(0, 10, 5);
+  assert.equal(c.set(0, 6, 3), false);
+  assert.equal(c.set(0, 8, 2), true, 'total 10 >= upper 10: overloaded');
+  assert.equal(c.overloaded[0], 1);
+  assert.equal(c.set(0, 5, 1), false, 'between lower and upper: still overloaded');
+  assert.equal(c.set(0, 4, 0), true, 'below lower 5: cleared');
+  assert.deepEqual([c.active[0], c.inactive[0], c.overloaded[0]], [4, 0, 0]);
+  c.setThresholds(1, 8, 0);
+  c.set(1, 8, 0);
+  assert.equal(c.set(1, 6, 0), false, 'no lower: clears only under 3/4 of upper');
+  assert.equal(c.set(1, 5, 0), true);
+  assert.equal(c.set(7, 1, 1), false, 'an unknown slot is ignored');
+});

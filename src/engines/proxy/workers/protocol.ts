@@ -18,7 +18,7 @@ export interface WireService {
   readonly config: VirtualServiceConfig;
   readonly realServers: readonly WireRealServer[];
   readonly down: readonly WireRealServer[];
-  readonly draining: readonly { key: string; dest: Dest; drainInMs: number }[];
+  readonly draining: readonly { key: string; dest: Dest; drainInMs: number; drainingForMs: number }[];
 }
 
 export interface WireState {
@@ -26,6 +26,7 @@ export interface WireState {
   readonly timeouts: Config['timeouts'];
   readonly expireQuiescentTemplate: boolean;
   readonly expireNodestConn: boolean;
+  readonly kernel: Config['kernel'];
 }
 
 export interface WireError {

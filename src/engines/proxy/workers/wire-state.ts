@@ -24,11 +24,17 @@ export function toWire(state: DesiredState, now: number): WireState {
       config: s.config,
       realServers: s.realServers.map(plainRs),
       down: s.down.map(plainRs),
-      draining: s.draining.map((d) => ({ key: d.key, dest: { ...d.dest }, drainInMs: d.deadline - now })),
+      draining: s.draining.map((d) => ({
+        key: d.key,
+        dest: { ...d.dest },
+        drainInMs: d.deadline - now,
+        drainingForMs: now - d.since,
+      })),
     })),
     timeouts: state.timeouts,
     expireQuiescentTemplate: state.expireQuiescentTemplate,
     expireNodestConn: state.expireNodestConn,
+    kernel: state.kernel,
   };
 }
 
@@ -94,10 +100,14 @@ export class WorkerService implements ServiceState {
     this.realServers = wire.realServers.map(rs);
     this.down = wire.down.map(rs);
     const now = this.#clock.now();
+    // A server already draining when this worker started still needs its count slot.
+    for (const d of wire.draining)
+      if (d.dest.slot >= this.counts.active.length) this.counts.setThresholds(d.dest.slot, 0, 0);
     this.draining = wire.draining.map((d) => ({
       key: d.key,
       dest: this.#dest(d.dest, seen),
       deadline: now + d.drainInMs,
+      since: now - d.drainingForMs,
     }));
     this.#dests = seen;
     const dests = this.realServers.map((r) => r.dest);

@@ -57,6 +57,8 @@ function apply(state: WireState): Promise<void> {
     expireQuiescentTemplate: state.expireQuiescentTemplate,
     expireNodestConn: state.expireNodestConn,
     persistence,
+    kernel: state.kernel,
+    otherServices: [],
   });
 }
 

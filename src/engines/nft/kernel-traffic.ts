@@ -1,0 +1,149 @@
+// The kernel engine's traffic numbers, from two readings: nft counters (new flows per real server; dr:
+// bytes of forwarded frames) and conntrack (bytes of nat flows, with accounting on). Totals only grow:
+// a finished flow's bytes, and the numbers of a real server that left the tables, stay in its
+// totals; ipvsadm -Z subtracts a snapshot.
+import type { ServiceState, EngineCounters, TrafficCounters } from '../../director/types.ts';
+import type { CounterValue } from './apply.ts';
+import { familyOf } from './family.ts';
+import type { FlowSample } from './flow-sample.ts';
+import { realServerCounterName, serviceCounterName } from './names.ts';
+
+type Totals = { total: TrafficCounters; realServers: Map<string, TrafficCounters> };
+
+export const zeroTraffic = (): TrafficCounters => ({
+  connections: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  connectFailures: 0,
+  noServer: 0,
+});
+
+function add(into: TrafficCounters, c: TrafficCounters, sign = 1): void {
+  into.connections += sign * c.connections;
+  into.bytesIn += sign * c.bytesIn;
+  into.bytesOut += sign * c.bytesOut;
+  into.connectFailures += sign * c.connectFailures;
+  into.noServer += sign * c.noServer;
+}
+
+function minus(a: TrafficCounters, b: TrafficCounters | undefined): TrafficCounters {
+  const out = { ...a };
+  if (b !== undefined) add(out, b, -1);
+  for (const k of Object.keys(out) as (keyof TrafficCounters)[]) out[k] = Math.max(0, out[k]);
+  return out;
+}
+
+function stem(svc: ServiceState) {
+  return { protocol: svc.config.protocol, vip: svc.config.address, vport: svc.config.port };
+}
+
+function tableFamily(svc: ServiceState): string {
+  return svc.config.forwarding === 'dr' ? 'netdev' : familyOf(svc.config.address).ip;
+}
+
+export class KernelTraffic {
+  /** nft counters as last read: "family name" -> value. */
+  #counters = new Map<string, CounterValue>();
+  /** Bytes of nat flows: finished ones, and those alive at the last conntrack reading; "service|slot". */
+  readonly #doneBytes = new Map<string, { bytesIn: number; bytesOut: number }>();
+  #liveBytes = new Map<string, { bytesIn: number; bytesOut: number }>();
+  #flows: FlowSample['flows'] = new Map();
+  /** Per service: what real servers no longer in the tables had counted. */
+  readonly #retired = new Map<string, TrafficCounters>();
+  /** ipvsadm -Z: absolute numbers at the time of zeroing. */
+  readonly #base = new Map<string, Totals>();
+
+  setCounters(values: Map<string, CounterValue>): void {
+    this.#counters = values;
+  }
+
+  /** A conntrack reading: flows gone since the last one leave their bytes in the totals. */
+  setFlows(sample: FlowSample): void {
+    for (const [id, f] of this.#flows) {
+      if (sample.flows.has(id)) continue;
+      const key = `${f.service}|${f.slot}`;
+      const done = this.#doneBytes.get(key) ?? { bytesIn: 0, bytesOut: 0 };
+      done.bytesIn += f.bytesIn;
+      done.bytesOut += f.bytesOut;
+      this.#doneBytes.set(key, done);
+    }
+    this.#flows = sample.flows;
+    this.#liveBytes = new Map();
+    for (const [service, perSlot] of sample.servers)
+      for (const [slot, s] of perSlot)
+        this.#liveBytes.set(`${service}|${slot}`, { bytesIn: s.bytesIn, bytesOut: s.bytesOut });
+  }
+
+  #absolute(services: readonly ServiceState[]): Map<string, Totals> {
+    const out = new Map<string, Totals>();
+    for (const svc of services) {
+      const family = tableFamily(svc);
+      const dr = family === 'netdev';
+      const value = (name: string) => this.#counters.get(`${family} ${name}`);
+      const totals: Totals = {
+        total: { ...(this.#retired.get(svc.key) ?? zeroTraffic()) },
+        realServers: new Map(),
+      };
+      const servers = [...svc.realServers, ...svc.down, ...svc.draining];
+      for (const rs of servers) {
+        const c = zeroTraffic();
+        const v = value(realServerCounterName(stem(svc), rs.dest));
+        if (dr) c.bytesIn = v?.bytes ?? 0;
+        else {
+          c.connections = v?.packets ?? 0;
+          for (const b of [this.#doneBytes, this.#liveBytes]) {
+            const bytes = b.get(`${svc.key}|${rs.dest.slot}`);
+            c.bytesIn += bytes?.bytesIn ?? 0;
+            c.bytesOut += bytes?.bytesOut ?? 0;
+          }
+        }
+        totals.realServers.set(rs.key, c);
+        add(totals.total, c);
+      }
+      // nat: first packets that entered the service but reached no real server were dropped.
+      if (!dr)
+        totals.total.noServer = Math.max(
+          0,
+          (value(serviceCounterName(stem(svc)))?.packets ?? 0) - totals.total.connections,
+        );
+      out.set(svc.key, totals);
+    }
+    return out;
+  }
+
+  counters(services: readonly ServiceState[]): EngineCounters {
+    const shown = new Map<string, Totals>();
+    for (const [key, abs] of this.#absolute(services)) {
+      const base = this.#base.get(key);
+      const realServers = new Map<string, TrafficCounters>();
+      for (const [rk, c] of abs.realServers) realServers.set(rk, minus(c, base?.realServers.get(rk)));
+      shown.set(key, { total: minus(abs.total, base?.total), realServers });
+    }
+    return { services: shown };
+  }
+
+  zero(services: readonly ServiceState[], serviceKey?: string): void {
+    for (const [key, abs] of this.#absolute(services))
+      if (serviceKey === undefined || key === serviceKey) this.#base.set(key, abs);
+  }
+
+  /**
+   * Before the tables change to `next`: real servers that will be gone keep their numbers in their
+   * service's totals (their counters leave the tables; a server added again starts from 0, as in IPVS).
+   */
+  retire(current: readonly ServiceState[], next: readonly ServiceState[]): void {
+    const last = this.#absolute(current);
+    const staying = new Map(
+      next.map((s) => [s.key, new Set([...s.realServers, ...s.down, ...s.draining].map((r) => r.key))]),
+    );
+    for (const [service, totals] of last) {
+      const keep = staying.get(service);
+      for (const [rk, c] of totals.realServers) {
+        if (keep?.has(rk)) continue;
+        const r = this.#retired.get(service) ?? zeroTraffic();
+        add(r, c);
+        this.#retired.set(service, r);
+      }
+    }
+  }
+}
