@@ -34,9 +34,12 @@ import { CountsAggregator } from './counts-aggregator.ts';
 import { mergeCounters, withoutService } from './merge-counters.ts';
 import type { FromWorker, ToWorker, WireError } from './protocol.ts';
 import { toWire } from './wire-state.ts';
+import { REPORT_EVERY_MS } from './worker-counts.ts';
 
 const WORKER_FILE = fileURLToPath(new URL(`./worker-main${import.meta.url.slice(-3)}`, import.meta.url));
 const RESTART_MS = [100, 500, 1000, 2000, 5000];
+/** How late the Director's counts may be: a report interval plus the IPC hops, with room to spare. */
+const COUNTS_LAG_MS = REPORT_EVERY_MS * 5;
 /** How often each worker's counters are fetched, so a worker that dies loses at most this much. */
 const COUNTERS_EVERY_MS = 1000;
 
@@ -265,6 +268,15 @@ export class WorkerProxyEngine implements Engine {
     );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * Counts reach the Director up to a report interval plus IPC hops late (and a worker may still bind a
+   * connection to a server until the drain reaches it), so a drain that began within COUNTS_LAG_MS is
+   * not yet taken for empty.
+   */
+  countsAsOf(): number {
+    return this.#clock.now() - COUNTS_LAG_MS;
   }
 
   /** Health changed the Director's services in place: workers get the new state. */
