@@ -2,9 +2,9 @@
 // only and keeps its pid file, logs and temp files in the run's directory.
 import { backendNginxConfig, MAX_CONNECTIONS, nginxCommon } from '../common/nginx.ts';
 
-/** Ports the backends listen on: two HTTP real servers and one iperf3 server. */
+/** Ports the backends listen on: the HTTP real servers (two; more in --idle mode) and one iperf3 server. */
 export interface BackendPorts {
-  readonly http: readonly [number, number];
+  readonly http: readonly [number, ...number[]];
   readonly iperf: number;
 }
 
@@ -29,7 +29,7 @@ export function nginxStreamConfig(dir: string, backends: BackendPorts, ports: Pr
   return `load_module ${NGINX_STREAM_MODULE};
 ${nginxCommon(dir, 'nginx-stream', 2)}
 stream {
-  upstream http { server 127.0.0.1:${backends.http[0]}; server 127.0.0.1:${backends.http[1]}; }
+  upstream http { ${backends.http.map((p) => `server 127.0.0.1:${p};`).join(' ')} }
   upstream bulk { server 127.0.0.1:${backends.iperf}; }
   server { listen 127.0.0.1:${ports.http} backlog=4096; proxy_pass http; proxy_timeout 10m; }
   server { listen 127.0.0.1:${ports.bulk}; proxy_pass bulk; proxy_timeout 10m; }
@@ -54,8 +54,7 @@ frontend http
 
 backend http
   balance roundrobin
-  server s1 127.0.0.1:${backends.http[0]}
-  server s2 127.0.0.1:${backends.http[1]}
+${backends.http.map((p, i) => `  server s${i + 1} 127.0.0.1:${p}`).join('\n')}
 
 frontend bulk
   bind 127.0.0.1:${ports.bulk}
@@ -66,9 +65,16 @@ backend bulk
 `;
 }
 
-export function vsdConfig(dir: string, backends: BackendPorts, ports: ProxyPorts): string {
+/** vsd's config; workers is its proxy_workers (a number or "auto"). */
+export function vsdConfig(
+  dir: string,
+  backends: BackendPorts,
+  ports: ProxyPorts,
+  workers: number | 'auto' = 'auto',
+): string {
   // log_level info: the engine logs nothing per connection, and "vsd running" (our ready signal) is info.
   return `log_level: info
+proxy_workers: ${workers}
 shutdown_grace: 1s
 control: { socket: ${dir}/vsd.sock }
 virtual_services:
@@ -77,8 +83,7 @@ virtual_services:
     port: ${ports.http}
     scheduler: rr
     real_servers:
-      - { address: 127.0.0.1, port: ${backends.http[0]}, weight: 1 }
-      - { address: 127.0.0.1, port: ${backends.http[1]}, weight: 1 }
+${backends.http.map((p) => `      - { address: 127.0.0.1, port: ${p}, weight: 1 }`).join('\n')}
   - name: bulk
     address: 127.0.0.1
     port: ${ports.bulk}

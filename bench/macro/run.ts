@@ -1,5 +1,6 @@
 // Macro benchmark of vsd's proxy engine against the backends directly, HAProxy and nginx stream.
 // Usage: node bench/macro/run.ts [--rounds N] [--quick] [--targets direct,vsd,haproxy,nginx] [--keep]
+//        [--vsd-workers N|auto] [--idle N]
 // Prints a table of medians with ratios to HAProxy; it does not assert. See bench/README.md.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,9 @@ import { addSample, renderSpread, renderTable, type Samples } from '../common/ta
 import { rssPerIdleConnection } from './idle.ts';
 import { MACRO_TOOLS } from './install.ts';
 import { METRICS } from './metrics.ts';
-import { treeCpuSeconds } from '../common/procstat.ts';
+import { processTree, treeCpuSeconds } from '../common/procstat.ts';
+import { idleAtScale, PER_BACKEND_PORT, startHoldBackends } from './idle-scale.ts';
+import { freePort } from '../common/ports.ts';
 import { startBackends, startTarget, TARGET_NAMES, type RunningTarget, type TargetName } from './targets.ts';
 
 interface Settings {
@@ -39,19 +42,39 @@ const QUICK: Omit<Settings, 'rounds'> = {
   settleMs: 500,
 };
 
+/** Idle proxied connections per vsd worker at --idle scale: 2 fds each, under 20,000 open files. */
+const IDLE_PER_WORKER = 6_500;
+
 const log = (line: string) => console.log(line);
 /** Set by Ctrl-C/SIGTERM: everything is being stopped, and the temp dir goes too. */
 let interrupted = false;
 let removeOnInterrupt: string | undefined;
 const fmt = (v: number, digits = 2) => v.toFixed(digits);
 
-function parseSettings(): { settings: Settings; targets: TargetName[]; keep: boolean } {
+function parseWorkers(text: string | undefined): number | 'auto' {
+  if (text === undefined || text === 'auto') return 'auto';
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--vsd-workers must be a positive integer or auto, not ${text}`);
+  return n;
+}
+
+function parseSettings(): {
+  settings: Settings;
+  targets: TargetName[];
+  keep: boolean;
+  vsdWorkers: number | 'auto';
+  /** --idle N: only idle connections at scale, N of them. */
+  idle: number | undefined;
+} {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string' },
       quick: { type: 'boolean', default: false },
       targets: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'vsd-workers': { type: 'string' },
+      idle: { type: 'string' },
     },
   });
   const base = values.quick ? QUICK : FULL;
@@ -63,7 +86,22 @@ function parseSettings(): { settings: Settings; targets: TargetName[]; keep: boo
     if (!name) throw new Error(`unknown target ${t}; known: ${TARGET_NAMES.join(', ')}`);
     return name;
   });
-  return { settings: { ...base, rounds }, targets, keep: values.keep };
+  const idle = values.idle === undefined ? undefined : Number(values.idle);
+  if (idle !== undefined && (!Number.isInteger(idle) || idle < 1))
+    throw new Error(`--idle must be a positive integer, not ${values.idle}`);
+  // At scale, vsd needs enough workers to stay under the open-files limit (2 per proxied connection).
+  const vsdWorkers =
+    values['vsd-workers'] === undefined && idle !== undefined
+      ? Math.max(2, Math.ceil(idle / IDLE_PER_WORKER))
+      : parseWorkers(values['vsd-workers']);
+  const idleTargets = values.targets === undefined && idle !== undefined ? ['vsd' as const] : targets;
+  return {
+    settings: { ...base, rounds: values.rounds === undefined && idle !== undefined ? 1 : rounds },
+    targets: idleTargets.filter((t) => idle === undefined || t !== 'direct'),
+    keep: values.keep,
+    vsdWorkers,
+    idle,
+  };
 }
 
 /** Runs one measurement; a failure is reported and counted, and the run goes on. */
@@ -131,17 +169,69 @@ async function runLoads(
   }
 }
 
+/** Idle connections at scale: RSS per connection and whether the backends got every one. */
+async function runIdleScale(
+  count: number,
+  settings: Settings,
+  targets: TargetName[],
+  vsdWorkers: number | 'auto',
+  dir: string,
+  failures: string[],
+): Promise<void> {
+  const ports: [number, ...number[]] = [await freePort()];
+  while (ports.length < Math.max(2, Math.ceil(count / PER_BACKEND_PORT))) ports.push(await freePort());
+  const holders = await startHoldBackends(ports, count);
+  const backendPorts = { http: holders.ports, iperf: await freePort() };
+  const rows: string[] = [];
+  try {
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const name of targets) {
+        const tag = `[${round + 1}/${settings.rounds}] ${name}`;
+        const target = await startTarget(name, dir, backendPorts, { vsdWorkers });
+        try {
+          await measure(`${tag} idle x${count}`, failures, async () => {
+            const pid = target.pid ?? 0;
+            const r = await idleAtScale(pid, target.ports.http, count, holders, Math.max(2000, count / 10));
+            const line = `held ${r.held} of ${count}, ${fmt(r.perConnBytes / 1024)} KiB RSS per connection (${processTree(pid).length} processes)`;
+            rows.push(`${tag}: ${line}`);
+            return line;
+          });
+        } finally {
+          await target.stop();
+        }
+      }
+    }
+  } finally {
+    holders.stop();
+  }
+  log('');
+  log(`Idle connections at scale (${count}; vsd proxy_workers: ${vsdWorkers}):`);
+  for (const r of rows) log(`  ${r}`);
+}
+
 async function main(): Promise<void> {
-  const { settings, targets, keep } = parseSettings();
+  const { settings, targets, keep, vsdWorkers, idle } = parseSettings();
   ensureTools(MACRO_TOOLS, log);
   const dir = mkdtempSync(join(tmpdir(), 'vsd-macro-bench-'));
   if (!keep) removeOnInterrupt = dir;
   log(
-    `vsd macro benchmark: ${settings.rounds} round(s) over ${targets.join(', ')}; configs and logs in ${dir}`,
+    `vsd macro benchmark: ${settings.rounds} round(s) over ${targets.join(', ')} (vsd proxy_workers: ${vsdWorkers}); configs and logs in ${dir}`,
   );
   const samples: Samples = new Map();
   const failures: string[] = [];
   let ok = false;
+  if (idle !== undefined) {
+    try {
+      await runIdleScale(idle, settings, targets, vsdWorkers, dir, failures);
+      ok = true;
+    } finally {
+      await stopAll();
+      if (ok && failures.length === 0 && !keep) rmSync(dir, { recursive: true, force: true });
+      else log(`configs and logs kept in ${dir}`);
+    }
+    for (const f of failures) log(`  failed: ${f}`);
+    return;
+  }
   try {
     const backends = await startBackends(dir);
     try {
@@ -152,7 +242,7 @@ async function main(): Promise<void> {
           const tag = `[${round + 1}/${settings.rounds}] ${name}`;
           let target: RunningTarget;
           try {
-            target = await startTarget(name, dir, backends.ports);
+            target = await startTarget(name, dir, backends.ports, { vsdWorkers });
           } catch (err) {
             failures.push(`${tag} start: ${(err as Error).message.split('\n')[0] ?? ''}`);
             log(`${tag}: could not start: ${(err as Error).message}`);

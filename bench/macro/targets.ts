@@ -84,10 +84,16 @@ async function launch(
   return { name, ports, pid: child.pid, stop };
 }
 
+export interface TargetOptions {
+  /** vsd's proxy_workers. */
+  readonly vsdWorkers: number | 'auto';
+}
+
 export async function startTarget(
   name: TargetName,
   dir: string,
   backends: BackendPorts,
+  options: TargetOptions = { vsdWorkers: 'auto' },
 ): Promise<RunningTarget> {
   if (name === 'direct') {
     return {
@@ -103,7 +109,7 @@ export async function startTarget(
   switch (name) {
     case 'vsd': {
       const conf = join(dir, 'vsd.yaml');
-      writeFileSync(conf, vsdConfig(dir, backends, ports));
+      writeFileSync(conf, vsdConfig(dir, backends, ports, options.vsdWorkers));
       // The harness itself runs on Node 24 (type stripping), so process.execPath can run bin/vsd.ts.
       const child = startChild(
         'vsd',

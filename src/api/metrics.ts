@@ -8,6 +8,7 @@ import { servicesView, type RealServerView, type ServiceView } from './views.ts'
 
 type Labels = Record<string, string>;
 type Sample = [Labels, number];
+type Samples = () => Sample[] | Promise<Sample[]>;
 
 export function createMetrics(
   director: Director,
@@ -17,39 +18,45 @@ export function createMetrics(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vsd_' });
 
-  let cached: { at: number; services: ServiceView[] } | undefined;
-  const view = (): ServiceView[] => {
+  // One view per scrape (the counters may come from worker processes, so reading them is async).
+  let cached: { at: number; services: Promise<ServiceView[]> } | undefined;
+  const view = (): Promise<ServiceView[]> => {
     const now = Date.now();
     if (!cached || now - cached.at > 50) cached = { at: now, services: servicesView(director, rates) };
     return cached.services;
   };
-  const perService = (value: (s: ServiceView) => number): Sample[] =>
-    view().map((s) => [{ service: s.name, protocol: s.protocol, vip: `${s.address}:${s.port}` }, value(s)]);
-  const perRealServer = (value: (r: RealServerView) => number): Sample[] =>
-    view().flatMap((s) =>
+  const perService = async (value: (s: ServiceView) => number): Promise<Sample[]> =>
+    (await view()).map((s) => [
+      { service: s.name, protocol: s.protocol, vip: `${s.address}:${s.port}` },
+      value(s),
+    ]);
+  const perRealServer = async (value: (r: RealServerView) => number): Promise<Sample[]> =>
+    (await view()).flatMap((s) =>
       s.real_servers.map((r): Sample => [{ service: s.name, real_server: r.key }, value(r)]),
     );
 
-  const gauge = (name: string, help: string, labelNames: string[], samples: () => Sample[]) =>
+  const gauge = (name: string, help: string, labelNames: string[], samples: Samples) =>
     new Gauge({
       name,
       help,
       labelNames,
       registers: [registry],
-      collect() {
+      async collect() {
+        const all = await samples();
         this.reset();
-        for (const [l, v] of samples()) this.set(l, v);
+        for (const [l, v] of all) this.set(l, v);
       },
     });
-  const counter = (name: string, help: string, labelNames: string[], samples: () => Sample[]) =>
+  const counter = (name: string, help: string, labelNames: string[], samples: Samples) =>
     new Counter({
       name,
       help,
       labelNames,
       registers: [registry],
-      collect() {
+      async collect() {
+        const all = await samples();
         this.reset();
-        for (const [l, v] of samples()) this.inc(l, v);
+        for (const [l, v] of all) this.inc(l, v);
       },
     });
   const svc = ['service', 'protocol', 'vip'];

@@ -40,8 +40,8 @@ function body(b: unknown): Record<string, unknown> {
 
 export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { director } = deps;
-  const find = (key: string) => {
-    const v = servicesView(director, deps.rates).find((s) => s.key === key);
+  const find = async (key: string) => {
+    const v = (await servicesView(director, deps.rates)).find((s) => s.key === key);
     if (!v) throw new VsdError('VSD_ERR_NOT_FOUND', `no virtual service ${key}`);
     return v;
   };
@@ -54,7 +54,7 @@ export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const input = body(req.body) as Parameters<typeof cmd.addService>[1];
     await director.change((c) => cmd.addService(c, input));
     const key = director.services.at(-1)?.key ?? '';
-    return reply.code(201).send(find(key));
+    return reply.code(201).send(await find(key));
   });
   app.patch<{ Params: ServiceParams }>(S, async (req) => {
     const key = serviceKeyOf(req.params);
@@ -79,7 +79,7 @@ export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const key = serviceKeyOf(req.params);
     const input = body(req.body) as Parameters<typeof cmd.addRealServer>[2];
     await director.change((c) => cmd.addRealServer(c, key, input));
-    return reply.code(201).send(find(key));
+    return reply.code(201).send(await find(key));
   });
   app.patch<{ Params: RealServerParams }>(R, async (req) => {
     const key = serviceKeyOf(req.params);

@@ -39,21 +39,18 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return c;
   };
 
-  app.get<{ Querystring: ConnQuery }>('/api/v1/connections', (req) => {
+  app.get<{ Querystring: ConnQuery }>('/api/v1/connections', async (req) => {
     const q = req.query;
     const offset = count(q.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
     const limit = count(q.limit, 'limit', 1000, 100_000);
     const fmt = (a: string, p: number) => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
-    const all = director
-      .connections()
-      .filter(
-        (c) =>
-          (q.service === undefined ||
-            `${c.protocol} ${fmt(c.virtualAddress, c.virtualPort)}` === q.service) &&
-          (q.state === undefined || c.state === q.state.toUpperCase()) &&
-          (q.client === undefined || c.clientAddress === q.client) &&
-          (q.real_server === undefined || fmt(c.realAddress, c.realPort) === q.real_server),
-      );
+    const all = (await director.connections()).filter(
+      (c) =>
+        (q.service === undefined || `${c.protocol} ${fmt(c.virtualAddress, c.virtualPort)}` === q.service) &&
+        (q.state === undefined || c.state === q.state.toUpperCase()) &&
+        (q.client === undefined || c.clientAddress === q.client) &&
+        (q.real_server === undefined || fmt(c.realAddress, c.realPort) === q.real_server),
+    );
     return { total: all.length, offset, limit, connections: all.slice(offset, offset + limit) };
   });
 

@@ -124,10 +124,11 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     .on('health', onHealth)
     .on('quorum', onQuorum);
   const intervalMs = options.rateIntervalMs ?? 1000;
-  const ticker = setInterval(() => {
-    sampleRates(director, rates, intervalMs);
-    if (events.listenerCount('event') > 0) publish('rates', servicesView(director, rates));
-  }, intervalMs).unref();
+  const tick = async () => {
+    await sampleRates(director, rates, intervalMs);
+    if (events.listenerCount('event') > 0) publish('rates', await servicesView(director, rates));
+  };
+  const ticker = setInterval(() => void tick().catch(() => undefined), intervalMs).unref();
 
   const apps: FastifyInstance[] = [];
   const close = async () => {

@@ -128,14 +128,18 @@ export function serviceView(
   };
 }
 
-export function servicesView(director: Director, rates: RateEstimator): ServiceView[] {
-  const counters = mergeCounters(director.counters());
+export async function servicesView(director: Director, rates: RateEstimator): Promise<ServiceView[]> {
+  const counters = mergeCounters(await director.counters());
   return director.services.map((s) => serviceView(s, counters, rates));
 }
 
 /** Samples every service and real server into the estimator; call once per interval. */
-export function sampleRates(director: Director, rates: RateEstimator, intervalMs: number): void {
-  const counters = mergeCounters(director.counters());
+export async function sampleRates(
+  director: Director,
+  rates: RateEstimator,
+  intervalMs: number,
+): Promise<void> {
+  const counters = mergeCounters(await director.counters());
   const keys = new Set<string>();
   for (const s of director.services) {
     const c = counters.get(s.key);

@@ -19,6 +19,12 @@ export function logEngineEvent(log: Logger, event: EngineEvent): void {
     case 'no-real-server':
       log.warn(event, 'no usable real server: client reset');
       break;
+    case 'worker-exited':
+      log.error(
+        event,
+        `proxy worker ${event.worker} (pid ${event.pid}) exited (${event.signal ?? `code ${event.code}`}); its connections are lost, restarting in ${event.restartInMs} ms`,
+      );
+      break;
     case 'kernel-failed':
       log.error(event, `kernel engine: ${event.message}`);
       break;

@@ -1,4 +1,5 @@
 // Runs a Director with the engines this build has, until SIGTERM/SIGINT; SIGHUP reloads the config file.
+import { availableParallelism } from 'node:os';
 import type { Config, ForwardingMethod } from '../model/config-schema.ts';
 import { loadConfigFile } from '../model/config.ts';
 import { isVsdError } from '../model/errors.ts';
@@ -7,14 +8,21 @@ import type { ReloadPlan } from '../director/plan-reload.ts';
 import type { Engine, EngineEvent } from '../director/types.ts';
 import { KernelEngine } from '../engines/nft/engine.ts';
 import { ProxyEngine } from '../engines/proxy/engine.ts';
+import { WorkerProxyEngine } from '../engines/proxy/workers/worker-engine.ts';
 import { startApi, type RunningApi } from '../api/server.ts';
 import { logEngineEvent } from './engine-events.ts';
 import { HealthWiring } from './health-wiring.ts';
 import type { Logger } from './logger.ts';
 
-export function createDirector(log: Logger): Director {
+/** Worker processes for `proxy_workers` ("auto": one per CPU the process may use). */
+export function proxyWorkerCount(setting: Config['proxy_workers']): number {
+  return setting === 'auto' ? availableParallelism() : setting;
+}
+
+/** The Director with this build's engines; with workers > 1 the proxy engine forks worker processes. */
+export function createDirector(log: Logger, workers = 1): Director {
   const emit = (event: EngineEvent) => logEngineEvent(log, event);
-  const proxy = new ProxyEngine({ emit });
+  const proxy = workers > 1 ? new WorkerProxyEngine({ workers, emit }) : new ProxyEngine({ emit });
   // Created always, but it touches nftables only once a nat, fullnat or dr service is configured.
   const kernel = new KernelEngine({ emit });
   const engines = new Map<ForwardingMethod, Engine>([
@@ -50,8 +58,13 @@ export interface RunOptions {
 
 /** Starts the director and resolves when it has stopped after a signal. */
 export async function runUntilSignal(config: Config, log: Logger, options: RunOptions = {}): Promise<void> {
-  const director = createDirector(log);
-  await director.start(config);
+  const director = createDirector(log, proxyWorkerCount(config.proxy_workers));
+  try {
+    await director.start(config);
+  } catch (err) {
+    await director.close(0);
+    throw err;
+  }
   const health = new HealthWiring(director, log);
   health.sync();
   director.on('reloaded', () => health.sync());
@@ -80,6 +93,8 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
       const plan = await director.reload(next);
       if (next.control.socket !== config.control.socket)
         log.warn('control.socket changed: it takes effect at the next restart');
+      if (next.proxy_workers !== config.proxy_workers)
+        log.warn('proxy_workers changed: it takes effect at the next restart');
       if (plan.empty) log.info({ path }, 'reload: no change');
       else log.info({ path, changes: summarize(plan) }, 'reloaded');
     } catch (err) {

@@ -217,8 +217,9 @@ export class Director extends EventEmitter<DirectorEvents> {
   }
 
   /** The connection table of every engine. */
-  connections(): ConnectionEntry[] {
-    return [...new Set(this.#engines.values())].flatMap((e) => e.connections());
+  async connections(): Promise<ConnectionEntry[]> {
+    const parts = await Promise.all([...new Set(this.#engines.values())].map(async (e) => e.connections()));
+    return parts.flat();
   }
 
   /** ipvsadm -Z: zero the traffic counters of one service, or of all. */
@@ -233,8 +234,8 @@ export class Director extends EventEmitter<DirectorEvents> {
     return this.#clock.now();
   }
 
-  counters(): EngineCounters[] {
-    return [...new Set(this.#engines.values())].map((e) => e.counters());
+  counters(): Promise<EngineCounters[]> {
+    return Promise.all([...new Set(this.#engines.values())].map(async (e) => e.counters()));
   }
 
   async close(graceMs: number): Promise<void> {

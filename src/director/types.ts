@@ -98,6 +98,15 @@ export type EngineEvent =
   | { type: 'connect-failed'; service: string; realServer: string; reason: string }
   | { type: 'no-real-server'; service: string; client: string }
   | { type: 'session-refused'; service: string; client: string; reason: string }
+  /** A proxy worker process ended without being asked to; it is started again after restartInMs. */
+  | {
+      type: 'worker-exited';
+      worker: number;
+      pid: number;
+      code: number | null;
+      signal: string | null;
+      restartInMs: number;
+    }
   /** The kernel engine could not bring nftables or conntrack up to date; it retries on the next change. */
   | { type: 'kernel-failed'; code: string; message: string };
 
@@ -107,7 +116,8 @@ export interface Engine {
   unsupported(vs: VirtualServiceConfig, path: string): string[];
   /** Reconciles to the desired state, idempotently, without breaking established connections. */
   apply(state: DesiredState): Promise<void>;
-  counters(): EngineCounters;
+  /** Traffic totals; async when they live in other processes (proxy workers). */
+  counters(): EngineCounters | Promise<EngineCounters>;
   /** Zeroes traffic counters of one service or all (ipvsadm -Z). */
   zeroCounters(serviceKey?: string): void;
   /**
@@ -119,8 +129,8 @@ export interface Engine {
   countsAsOf?(): number;
   /** Re-reads service state that changed in place (health); optional. */
   refresh?(): void;
-  /** The connection table (live connections and sessions). */
-  connections(): ConnectionEntry[];
+  /** The connection table (live connections and sessions); async when it lives in other processes. */
+  connections(): ConnectionEntry[] | Promise<ConnectionEntry[]>;
   /** Stops accepting; established connections get up to graceMs to finish. Idempotent. */
   close(graceMs: number): Promise<void>;
 }

@@ -99,6 +99,11 @@ export const configSchema = z.strictObject({
   expire_quiescent_template: z.boolean().default(true),
   /** UDP sessions of a removed real server end at once, so clients re-schedule (IPVS expire_nodest_conn). */
   expire_nodest_conn: z.boolean().default(true),
+  /**
+   * Processes the proxy engine relays TCP in: 1 relays in the daemon itself; more (or "auto", one per
+   * CPU) forks workers that share each TCP port with SO_REUSEPORT. Takes effect at start.
+   */
+  proxy_workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
   /** The kernel (nft) engine, which carries the nat, fullnat and dr services. */
   kernel: z
     .strictObject({

@@ -135,7 +135,7 @@ test('a refused connect goes to the next real server and is reported', async (t)
     reason: 'ECONNREFUSED',
   });
   const s = d.service();
-  const c = d.director.counters()[0]?.services.get(s.key);
+  const c = (await d.director.counters())[0]?.services.get(s.key);
   assert.equal(c?.realServers.get(`127.0.0.1:${dead}`)?.connectFailures, 4);
   assert.equal(c?.total.noServer, 0);
   await waitFor(() => s.counts.inactive[0] === 0 && s.counts.inactive[1] === 0, 3000, 'counts to settle');
@@ -176,7 +176,7 @@ test('no usable real server: the client gets a prompt reset, never a hang', asyn
   assert.ok((await expectReset(VIP, port2)) < 1000);
   assert.equal(a!.accepted, 0);
   assert.ok(d.events.some((e) => e.type === 'no-real-server'));
-  assert.equal(d.director.counters()[0]?.services.get(d.service(0).key)?.total.noServer, 1);
+  assert.equal((await d.director.counters())[0]?.services.get(d.service(0).key)?.total.noServer, 1);
   const s2 = d.service(1);
   await waitFor(() => s2.counts.inactive[0] === 0, 3000, 'failed attempt to be unbound');
 });
@@ -195,7 +195,7 @@ test('counts: active when established, inactive when half-closed, zero when clos
   const s = d.service();
   const { socket, localPort } = await openAndReadLine(VIP, port);
   assert.deepEqual([s.counts.active[0], s.counts.inactive[0]], [1, 0]);
-  const [entry] = d.director.connections();
+  const [entry] = await d.director.connections();
   assert.ok(entry);
   assert.deepEqual(
     { ...entry, expiresInMs: undefined },
@@ -217,7 +217,7 @@ test('counts: active when established, inactive when half-closed, zero when clos
   socket.end();
   await waitFor(() => s.counts.inactive[0] === 1, 3000, 'half-closed to count as inactive');
   assert.equal(s.counts.active[0], 0);
-  const fin = d.director.connections()[0];
+  const fin = (await d.director.connections())[0];
   assert.equal(fin?.state, 'FIN_WAIT');
   assert.ok(fin.expiresInMs <= 120_000);
   let rest = '';
@@ -226,7 +226,7 @@ test('counts: active when established, inactive when half-closed, zero when clos
   await once(socket, 'close');
   assert.equal(rest, 'bye\n');
   await waitFor(() => s.counts.inactive[0] === 0, 3000, 'closed connection to be unbound');
-  const counters = d.director.counters()[0]?.services.get(s.key);
+  const counters = (await d.director.counters())[0]?.services.get(s.key);
   assert.ok(counters);
   assert.deepEqual(counters.total, {
     connections: 1,

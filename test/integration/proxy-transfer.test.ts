@@ -39,7 +39,7 @@ test('100 MB echoed through the proxy arrives intact both ways (sha256 compared)
   await once(socket, 'close');
   assert.equal(received, total);
   assert.equal(got.digest('hex'), sent.digest('hex'));
-  const c = d.director.counters()[0]?.services.get(d.service().key);
+  const c = (await d.director.counters())[0]?.services.get(d.service().key);
   assert.deepEqual(c?.total, {
     connections: 1,
     bytesIn: total,

@@ -53,8 +53,11 @@ test('UDP echo: many clients, each a session on one server, replies come from th
   const s = d.service();
   assert.deepEqual([s.counts.inactive[0], s.counts.inactive[1]], [10, 10]);
   assert.deepEqual([s.counts.active[0], s.counts.active[1]], [0, 0]);
-  assert.equal(d.director.connections().filter((c) => c.protocol === 'udp' && c.state === 'UDP').length, 20);
-  const total = d.director.counters()[0]?.services.get(s.key)?.total;
+  assert.equal(
+    (await d.director.connections()).filter((c) => c.protocol === 'udp' && c.state === 'UDP').length,
+    20,
+  );
+  const total = (await d.director.counters())[0]?.services.get(s.key)?.total;
   assert.equal(total?.connections, 20);
   assert.ok(total && total.bytesIn > 0 && total.bytesOut > total.bytesIn);
 });
@@ -119,7 +122,7 @@ test('one-packet scheduling spreads the datagrams of one client', async (t) => {
   assert.deepEqual(seen, ['A:0', 'B:1', 'C:2', 'A:3', 'B:4', 'C:5']);
   const s = d.service();
   assert.deepEqual([s.counts.inactive[0], s.counts.inactive[1], s.counts.inactive[2]], [0, 0, 0]);
-  assert.equal(d.director.counters()[0]?.services.get(s.key)?.total.connections, 6);
+  assert.equal((await d.director.counters())[0]?.services.get(s.key)?.total.connections, 6);
 });
 
 test('the session table is bounded: new clients are refused and counted, existing ones keep working', async (t) => {

@@ -13,7 +13,7 @@ import type {
 } from '../../director/types.ts';
 import { PersistenceTable } from '../../table/persistence.ts';
 import type { Listener } from './listener.ts';
-import type { RelayContext } from './relay-context.ts';
+import type { PersistenceAuthority, RelayContext } from './relay-context.ts';
 import { TcpListener } from './tcp-listener.ts';
 import { TcpRelay } from './tcp-relay.ts';
 import { TrafficTotals, type LiveBytes } from './traffic.ts';
@@ -22,6 +22,10 @@ import { UdpService } from './udp-service.ts';
 export interface ProxyEngineOptions {
   readonly emit?: EngineEventSink;
   readonly clock?: Clock;
+  /** Listen with SO_REUSEPORT, so several worker processes accept on the same address. */
+  readonly reusePort?: boolean;
+  /** In a worker process: the primary's persistence table places persistent TCP flows. */
+  readonly authority?: PersistenceAuthority;
 }
 
 export class ProxyEngine implements Engine {
@@ -40,10 +44,13 @@ export class ProxyEngine implements Engine {
   #sweeper: NodeJS.Timeout | undefined;
   #sweepEveryMs = 0;
   #closing: Promise<void> | undefined;
+  readonly #reusePort: boolean;
+  readonly #relayDone = (r: TcpRelay): void => void this.#relays.delete(r);
 
   constructor(options: ProxyEngineOptions = {}) {
     this.#emit = options.emit ?? (() => undefined);
     this.#clock = options.clock ?? systemClock;
+    this.#reusePort = options.reusePort ?? false;
     const clock = this.#clock;
     // One stable object: apply() swaps in the Director's table and settings.
     this.#persistence = { table: new PersistenceTable(), expireQuiescent: true, now: () => clock.now() };
@@ -52,6 +59,7 @@ export class ProxyEngine implements Engine {
       emit: this.#emit,
       clock,
       persistence: this.#persistence,
+      authority: options.authority,
       timeouts: () => this.#timeouts,
     };
   }
@@ -104,11 +112,11 @@ export class ProxyEngine implements Engine {
 
   #listenerFor(service: ServiceState): Listener {
     if (service.config.protocol === 'udp') return new UdpService(service, this.#emit, this.#ctx);
-    return new TcpListener(service, this.#emit, (socket, l) => this.#accept(socket, l));
+    return new TcpListener(service, this.#emit, (socket, l) => this.#accept(socket, l), this.#reusePort);
   }
 
   #accept(socket: Socket, listener: TcpListener): void {
-    const relay = new TcpRelay(socket, listener.service, this.#ctx, (r) => this.#relays.delete(r));
+    const relay = new TcpRelay(socket, listener.service, this.#ctx, this.#relayDone);
     this.#relays.add(relay);
     relay.start();
   }

@@ -5,13 +5,16 @@ import { Listener } from './listener.ts';
 
 export class TcpListener extends Listener {
   readonly #server: Server;
+  readonly #reusePort: boolean;
 
   constructor(
     service: ServiceState,
     emit: EngineEventSink,
     onConnection: (socket: Socket, l: TcpListener) => void,
+    reusePort = false,
   ) {
     super(service, emit);
+    this.#reusePort = reusePort;
     this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) =>
       onConnection(socket, this),
     );
@@ -30,7 +33,12 @@ export class TcpListener extends Listener {
       };
       this.#server.once('error', onError);
       this.#server.once('listening', onListening);
-      this.#server.listen({ host: address, port, ipv6Only: address.includes(':') });
+      this.#server.listen({
+        host: address,
+        port,
+        ipv6Only: address.includes(':'),
+        reusePort: this.#reusePort,
+      });
     });
   }
 

@@ -20,17 +20,68 @@ export function peerAddress(text: string | undefined): string | undefined {
   return text.includes(':') ? canonicalAddress(text) : text;
 }
 
+/** Symbols on the two sockets of a relay, so one set of module-level handlers serves every connection. */
+const RELAY = Symbol('relay');
+const PEER = Symbol('peer');
+
+/** A socket of a relay: its relay and, once connected, the socket on the other side. */
+export interface Side extends Socket {
+  [RELAY]?: TcpRelay;
+  [PEER]?: Socket;
+}
+
+// Hot path: a chunk read on one side is written straight to the other. When the other side's buffer
+// is full (write() returns false) this side stops reading until it drains, so at most one socket
+// buffer (highWaterMark, 16 KiB) per direction is held in user space.
+function onData(this: Side, chunk: Buffer): void {
+  const peer = this[PEER];
+  if (peer !== undefined && !peer.write(chunk)) this.pause();
+}
+function onDrain(this: Side): void {
+  const peer = this[PEER];
+  if (peer !== undefined && !peer.destroyed) peer.resume();
+}
+function onClientError(this: Side): void {
+  this[RELAY]?.clientError();
+}
+function onClientClose(this: Side): void {
+  this[RELAY]?.finish();
+}
+function onClientEnd(this: Side): void {
+  this[RELAY]?.clientEnded();
+}
+function onUpstreamEnd(this: Side): void {
+  this[RELAY]?.upstreamEnded();
+}
+/** The real server closed both ways: finish sending to the client, then close it too. */
+function onUpstreamClose(this: Side): void {
+  const client = this[PEER];
+  if (client !== undefined && !client.destroyed) client.end(() => client.destroy());
+}
+function onUpstreamError(this: Side, err: NodeJS.ErrnoException): void {
+  this[RELAY]?.upstreamError(this, err);
+}
+function onUpstreamTimeout(this: Side): void {
+  this[RELAY]?.connectTimeout(this);
+}
+function onUpstreamConnect(this: Side): void {
+  this[RELAY]?.onConnected(this);
+}
+
 export class TcpRelay implements LiveBytes {
   readonly serviceKey: string;
   realServerKey: string | undefined;
-  readonly #client: Socket;
+  readonly #client: Side;
   readonly #service: ServiceState;
   readonly #ctx: RelayContext;
   readonly #onDone: (r: TcpRelay) => void;
   #flow: Flow | undefined;
-  #upstream: Socket | undefined;
+  #upstream: Side | undefined;
+  #connected = false;
   #dest: Dest | undefined;
   #template: PersistenceTemplate | undefined;
+  /** The primary's template for this flow, when a worker process relays it. */
+  #ticket: number | undefined;
   #counted: ConnState | undefined;
   #state: TcpState = 'SYN_RECV';
   #tried: Dest[] = [];
@@ -38,7 +89,7 @@ export class TcpRelay implements LiveBytes {
   #lastActivity: number;
   #done = false;
 
-  constructor(client: Socket, service: ServiceState, ctx: RelayContext, onDone: (r: TcpRelay) => void) {
+  constructor(client: Side, service: ServiceState, ctx: RelayContext, onDone: (r: TcpRelay) => void) {
     this.#client = client;
     this.#service = service;
     this.#ctx = ctx;
@@ -56,8 +107,9 @@ export class TcpRelay implements LiveBytes {
 
   start(): void {
     const client = this.#client;
-    client.on('error', () => this.#abort(this.#upstream));
-    client.on('close', () => this.#finish());
+    client[RELAY] = this;
+    client.on('error', onClientError);
+    client.on('close', onClientClose);
     const clientAddress = peerAddress(client.remoteAddress);
     if (clientAddress === undefined || client.remotePort === undefined) {
       client.destroy();
@@ -91,7 +143,26 @@ export class TcpRelay implements LiveBytes {
   #attempt(): void {
     if (this.#done || this.#client.destroyed) return;
     const vs = this.#service.config;
+    const authority = this.#ctx.authority;
+    if (authority !== undefined && vs.persistence && this.#tried.length === 0 && this.#flow) {
+      // A worker process: the primary's table places the first attempt (later ones are plain picks).
+      authority.choose(this.serviceKey, this.#flow).then(
+        (c) => this.#connectTo(c && { dest: c.dest, template: undefined, ticket: c.ticket }),
+        () => this.#connectTo(undefined),
+      );
+      return;
+    }
     const choice = this.#tried.length < vs.connect_attempts ? this.#next() : undefined;
+    this.#connectTo(choice && { ...choice, ticket: undefined });
+  }
+
+  #connectTo(
+    choice: { dest: Dest; template: PersistenceTemplate | undefined; ticket: number | undefined } | undefined,
+  ): void {
+    if (this.#done || this.#client.destroyed) {
+      if (choice?.ticket !== undefined) this.#ctx.authority?.release(choice.ticket);
+      return;
+    }
     if (choice === undefined) {
       if (this.#tried.length === 0) {
         this.#ctx.traffic.noServer(this.serviceKey);
@@ -100,38 +171,50 @@ export class TcpRelay implements LiveBytes {
       this.#client.resetAndDestroy();
       return;
     }
+    const vs = this.#service.config;
     const { dest } = choice;
     this.#tried.push(dest);
-    this.#bind(dest, choice.template);
-    const upstream = connect({ host: dest.address, port: dest.port, allowHalfOpen: true, noDelay: true });
+    this.#bind(dest, choice.template, choice.ticket);
+    const upstream = connect({
+      host: dest.address,
+      port: dest.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    }) as Side;
+    upstream[RELAY] = this;
     this.#upstream = upstream;
+    this.#connected = false;
     upstream.setTimeout(vs.connect_timeout);
-    let connected = false;
-    const fail = (reason: string) => {
-      if (connected) return;
-      upstream.destroy();
-      this.#unbind();
-      this.#ctx.traffic.connectFailed(this.serviceKey, formatEndpoint(dest.address, dest.port));
-      this.#ctx.emit({
-        type: 'connect-failed',
-        service: this.serviceKey,
-        realServer: formatEndpoint(dest.address, dest.port),
-        reason,
-      });
-      this.#attempt();
-    };
-    upstream.once('timeout', () => fail(`timeout after ${vs.connect_timeout} ms`));
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected) fail(err.code ?? err.message);
-      else this.#abort(this.#client);
-    });
-    upstream.once('connect', () => {
-      connected = true;
-      this.#onConnected(upstream);
-    });
+    upstream.once('timeout', onUpstreamTimeout);
+    upstream.on('error', onUpstreamError);
+    upstream.once('connect', onUpstreamConnect);
   }
 
-  #onConnected(upstream: Socket): void {
+  /** A connect attempt failed: count it, report it and try the next real server. */
+  failAttempt(upstream: Side, reason: string): void {
+    if (this.#connected || upstream !== this.#upstream) return;
+    upstream.destroy();
+    this.#unbind();
+    const dest = this.#dest ?? this.#tried[this.#tried.length - 1];
+    const rs = dest ? formatEndpoint(dest.address, dest.port) : '';
+    this.#ctx.traffic.connectFailed(this.serviceKey, rs);
+    this.#ctx.emit({ type: 'connect-failed', service: this.serviceKey, realServer: rs, reason });
+    this.#attempt();
+  }
+
+  upstreamError(upstream: Side, err: NodeJS.ErrnoException): void {
+    if (upstream !== this.#upstream) return;
+    if (!this.#connected) this.failAttempt(upstream, err.code ?? err.message);
+    else this.#abort(this.#client);
+  }
+
+  connectTimeout(upstream: Side): void {
+    this.failAttempt(upstream, `timeout after ${this.#service.config.connect_timeout} ms`);
+  }
+
+  onConnected(upstream: Side): void {
+    if (upstream !== this.#upstream) return;
+    this.#connected = true;
     const client = this.#client;
     if (this.#done || client.destroyed) {
       upstream.destroy();
@@ -142,6 +225,7 @@ export class TcpRelay implements LiveBytes {
     this.#state = 'ESTABLISHED';
     this.#lastActivity = this.#ctx.clock.now();
     upstream.setTimeout(0);
+    upstream.off('timeout', onUpstreamTimeout);
     const vs = this.#service.config;
     if (vs.proxy_protocol !== 'none' && this.#flow) {
       upstream.write(
@@ -154,14 +238,29 @@ export class TcpRelay implements LiveBytes {
         }),
       );
     }
-    // The real server closed both ways: finish sending to the client, then close it too.
-    upstream.on('close', () => {
-      if (!client.destroyed) client.end(() => client.destroy());
-    });
-    client.on('end', () => this.#halfClosed('FIN_WAIT'));
-    upstream.on('end', () => this.#halfClosed('CLOSE_WAIT'));
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Each side writes what it reads straight to its peer; shared handlers, no per-connection closures.
+    client[PEER] = upstream;
+    upstream[PEER] = client;
+    upstream.on('close', onUpstreamClose);
+    client.on('end', onClientEnd);
+    upstream.on('end', onUpstreamEnd);
+    client.on('data', onData);
+    upstream.on('data', onData);
+    client.on('drain', onDrain);
+    upstream.on('drain', onDrain);
+    client.resume(); // accepted paused (pauseOnConnect) until there was somewhere to send its bytes
+  }
+
+  /** The client sent FIN: pass it on; the upstream may still answer (half-close). */
+  clientEnded(): void {
+    const up = this.#upstream;
+    if (up && !up.destroyed) up.end();
+    this.#halfClosed('FIN_WAIT');
+  }
+
+  upstreamEnded(): void {
+    if (!this.#client.destroyed) this.#client.end();
+    this.#halfClosed('CLOSE_WAIT');
   }
 
   #halfClosed(state: TcpState): void {
@@ -169,6 +268,10 @@ export class TcpRelay implements LiveBytes {
     this.#state = state;
     this.#lastActivity = this.#ctx.clock.now();
     this.#count('inactive');
+  }
+
+  clientError(): void {
+    this.#abort(this.#upstream);
   }
 
   /** Tears down both sides; a reset on one side is passed on as a reset to the other. */
@@ -181,7 +284,7 @@ export class TcpRelay implements LiveBytes {
   }
 
   /** The client socket is gone: nothing more can be relayed, so the upstream goes too. */
-  #finish(): void {
+  finish(): void {
     if (this.#done) return;
     this.#done = true;
     if (this.#upstream && !this.#upstream.destroyed) this.#upstream.destroy();
@@ -190,9 +293,10 @@ export class TcpRelay implements LiveBytes {
     this.#onDone(this);
   }
 
-  #bind(dest: Dest, template: PersistenceTemplate | undefined): void {
+  #bind(dest: Dest, template: PersistenceTemplate | undefined, ticket: number | undefined): void {
     this.#dest = dest;
     this.#template = template;
+    this.#ticket = ticket;
     this.realServerKey = formatEndpoint(dest.address, dest.port);
     this.#counted = 'inactive';
     this.#service.counts.bind(dest.slot, 'inactive');
@@ -207,6 +311,8 @@ export class TcpRelay implements LiveBytes {
   #unbind(): void {
     if (this.#template) this.#ctx.persistence.table.release(this.#template);
     this.#template = undefined;
+    if (this.#ticket !== undefined) this.#ctx.authority?.release(this.#ticket);
+    this.#ticket = undefined;
     if (this.#dest === undefined || this.#counted === undefined) return;
     this.#service.counts.unbind(this.#dest.slot, this.#counted);
     this.#counted = undefined;
