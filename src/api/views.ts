@@ -1,6 +1,7 @@
 // JSON views of the Director's live state for the API, vsadm, metrics and the dashboard. Pure.
 import type { Director } from '../director/director.ts';
-import type { EngineCounters, ServiceState, TrafficCounters } from '../director/types.ts';
+import type { ServiceState, TrafficCounters } from '../director/types.ts';
+import { mergeTraffic, zeroTraffic } from '../model/traffic.ts';
 import type { RateEstimator, Rates } from './rates.ts';
 
 export interface RealServerView {
@@ -35,36 +36,10 @@ export interface ServiceView {
   real_servers: RealServerView[];
 }
 
-const ZERO: TrafficCounters = { connections: 0, bytesIn: 0, bytesOut: 0, connectFailures: 0, noServer: 0 };
+const ZERO: TrafficCounters = zeroTraffic();
 
 /** Engine counters merged by service and real server key. */
-export function mergeCounters(all: readonly EngineCounters[]) {
-  const services = new Map<string, { total: TrafficCounters; realServers: Map<string, TrafficCounters> }>();
-  for (const c of all) {
-    for (const [key, s] of c.services) {
-      const into = services.get(key) ?? {
-        total: { ...ZERO },
-        realServers: new Map<string, TrafficCounters>(),
-      };
-      add(into.total, s.total);
-      for (const [rk, rc] of s.realServers) {
-        const r = into.realServers.get(rk) ?? { ...ZERO };
-        add(r, rc);
-        into.realServers.set(rk, r);
-      }
-      services.set(key, into);
-    }
-  }
-  return services;
-}
-
-function add(into: TrafficCounters, c: TrafficCounters): void {
-  into.connections += c.connections;
-  into.bytesIn += c.bytesIn;
-  into.bytesOut += c.bytesOut;
-  into.connectFailures += c.connectFailures;
-  into.noServer += c.noServer;
-}
+export const mergeCounters = mergeTraffic;
 
 export const rsRateKey = (service: string, rs: string): string => `${service}|${rs}`;
 

@@ -5,6 +5,9 @@ import type { Protocol } from '../model/flow.ts';
 import type { PersistenceTable } from '../table/persistence.ts';
 import type { Scheduler } from '../schedulers/types.ts';
 import type { ConnCounts } from '../table/counts.ts';
+import type { TrafficCounters } from '../model/traffic.ts';
+
+export type { TrafficCounters } from '../model/traffic.ts';
 
 export interface RealServerState {
   readonly key: string;
@@ -71,17 +74,6 @@ export interface ConnectionEntry {
   readonly virtualPort: number;
   readonly realAddress: string;
   readonly realPort: number;
-}
-
-/** Per real server (or per service) totals since start. */
-export interface TrafficCounters {
-  connections: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Connects to a real server that failed (the client was tried on the next one). */
-  connectFailures: number;
-  /** Clients reset because no real server was usable (service totals only). */
-  noServer: number;
 }
 
 export interface EngineCounters {

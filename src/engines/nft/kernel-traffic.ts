@@ -3,6 +3,7 @@
 // a finished flow's bytes, and the numbers of a real server that left the tables, stay in its
 // totals; ipvsadm -Z subtracts a snapshot.
 import type { ServiceState, EngineCounters, TrafficCounters } from '../../director/types.ts';
+import { addTraffic, zeroTraffic } from '../../model/traffic.ts';
 import type { CounterValue } from './apply.ts';
 import { familyOf } from './family.ts';
 import type { FlowSample } from './flow-sample.ts';
@@ -10,25 +11,9 @@ import { realServerCounterName, serviceCounterName } from './names.ts';
 
 type Totals = { total: TrafficCounters; realServers: Map<string, TrafficCounters> };
 
-export const zeroTraffic = (): TrafficCounters => ({
-  connections: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  connectFailures: 0,
-  noServer: 0,
-});
-
-function add(into: TrafficCounters, c: TrafficCounters, sign = 1): void {
-  into.connections += sign * c.connections;
-  into.bytesIn += sign * c.bytesIn;
-  into.bytesOut += sign * c.bytesOut;
-  into.connectFailures += sign * c.connectFailures;
-  into.noServer += sign * c.noServer;
-}
-
 function minus(a: TrafficCounters, b: TrafficCounters | undefined): TrafficCounters {
   const out = { ...a };
-  if (b !== undefined) add(out, b, -1);
+  if (b !== undefined) addTraffic(out, b, -1);
   for (const k of Object.keys(out) as (keyof TrafficCounters)[]) out[k] = Math.max(0, out[k]);
   return out;
 }
@@ -98,7 +83,7 @@ export class KernelTraffic {
           }
         }
         totals.realServers.set(rs.key, c);
-        add(totals.total, c);
+        addTraffic(totals.total, c);
       }
       // nat: first packets that entered the service but reached no real server were dropped.
       if (!dr)
@@ -141,7 +126,7 @@ export class KernelTraffic {
       for (const [rk, c] of totals.realServers) {
         if (keep?.has(rk)) continue;
         const r = this.#retired.get(service) ?? zeroTraffic();
-        add(r, c);
+        addTraffic(r, c);
         this.#retired.set(service, r);
       }
     }

@@ -1,6 +1,7 @@
 // Traffic totals per service and real server. Connections add their bytes once, when they end;
 // a read of counters adds what live connections have moved so far, so nothing is counted per chunk.
 import type { EngineCounters, TrafficCounters } from '../../director/types.ts';
+import { zeroTraffic } from '../../model/traffic.ts';
 
 export interface LiveBytes {
   readonly serviceKey: string;
@@ -8,14 +9,6 @@ export interface LiveBytes {
   bytesIn(): number;
   bytesOut(): number;
 }
-
-const zero = (): TrafficCounters => ({
-  connections: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  connectFailures: 0,
-  noServer: 0,
-});
 
 export class TrafficTotals {
   readonly #services = new Map<
@@ -28,7 +21,7 @@ export class TrafficTotals {
   #entry(serviceKey: string) {
     let e = this.#services.get(serviceKey);
     if (!e) {
-      e = { total: zero(), realServers: new Map() };
+      e = { total: zeroTraffic(), realServers: new Map() };
       this.#services.set(serviceKey, e);
     }
     return e;
@@ -38,7 +31,7 @@ export class TrafficTotals {
     const e = this.#entry(serviceKey);
     let c = e.realServers.get(realServerKey);
     if (!c) {
-      c = zero();
+      c = zeroTraffic();
       e.realServers.set(realServerKey, c);
     }
     return c;
