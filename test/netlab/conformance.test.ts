@@ -3,9 +3,9 @@
 // engine cannot meet are skipped by name with the reason.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
+import { createNatLab, killAllIn, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
 import { burst, lines, longCode, serverCode, tally, startRealServers } from '../helpers/netlab-traffic.ts';
-import { startLabDirector, type LabDirector } from '../helpers/netlab-vsd.ts';
+import { startLabDirector, waitUntil, type LabDirector } from '../helpers/netlab-vsd.ts';
 
 type Forwarding = 'proxy' | 'nat';
 
@@ -31,6 +31,8 @@ function services(lab: NatLab, fwd: Forwarding): string {
   - { address: ${vip}, port: 82, forwarding: ${fwd}, scheduler: rr, persistence: { timeout: 60s }, real_servers: ${two(1, 1)} }
   - { address: ${vip}, port: 83, forwarding: ${fwd}, scheduler: sh, real_servers: ${two(1, 1)} }
   - { address: ${vip}, port: 84, forwarding: ${fwd}, scheduler: rr, drain_timeout: 60s, real_servers: ${two(1, 1)} }
+  - { address: ${vip}, port: 86, forwarding: ${fwd}, scheduler: rr, real_servers: ${two(1, 1)},
+      health: { type: tcp, interval: 200ms, timeout: 200ms, rise: 1, fall: 1 } }
 ${fwd === 'proxy' ? `  - { address: ${vip}, port: 85, forwarding: proxy, scheduler: wlc, real_servers: ${two(1, 1)} }\n` : ''}`;
 }
 
@@ -86,6 +88,22 @@ async function suite(t: TestContext, fwd: Forwarding): Promise<void> {
       assert.equal(await held.echo('draining'), 'draining');
       held.end();
     },
+    'health: a server that fails its check takes no new connections, and is back when it passes':
+      async () => {
+        const state = async () =>
+          (
+            (await vsd.api('GET', `/api/v1/services/tcp/${vip}/86`)).body as {
+              real_servers: { address: string; state: string }[];
+            }
+          ).real_servers.find((r) => r.address === rs2)?.state;
+        await waitUntil('rs2 up', async () => (await state()) === 'up');
+        killAllIn(lab.rs2);
+        await waitUntil('rs2 down', async () => (await state()) === 'down');
+        assert.deepEqual(names(await burst(lab, 4, 86)), { rs1: 4 });
+        await startRealServers(lab, (name) => (name === 'rs2' ? [serverCode(name)] : []));
+        await waitUntil('rs2 up again', async () => (await state()) === 'up');
+        assert.deepEqual(names(await burst(lab, 4, 86)), { rs1: 2, rs2: 2 });
+      },
     'wlc balances long-lived connections': async () => {
       const held = [];
       for (let i = 0; i < 6; i++) held.push(await hold(85));
