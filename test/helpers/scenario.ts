@@ -24,12 +24,16 @@ export async function sequence(host: string, port: number, n: number): Promise<s
   return out;
 }
 
-/** n connections opened one after another and kept open until the test ends; the names that answered. */
+/**
+ * n connections opened one after another and kept open until the test ends; the names that answered.
+ * `spacingMs` waits between them (so counts kept in other processes can catch up).
+ */
 export async function hold(
   t: TestContext,
   host: string,
   port: number,
   n: number,
+  spacingMs = 0,
 ): Promise<{ names: string[]; sockets: Socket[] }> {
   const sockets: Socket[] = [];
   t.after(() => sockets.forEach((s) => s.destroy()));
@@ -38,6 +42,7 @@ export async function hold(
     const { line, socket } = await openAndReadLine(host, port);
     names.push(line);
     sockets.push(socket);
+    if (spacingMs > 0) await new Promise((r) => setTimeout(r, spacingMs));
   }
   return { names, sockets };
 }

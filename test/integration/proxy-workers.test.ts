@@ -2,7 +2,6 @@
 // SO_REUSEPORT, which spreads clients over them by source port. Scheduling must look like one process.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
@@ -10,8 +9,8 @@ import { Director } from '../../src/director/director.ts';
 import type { EngineEvent } from '../../src/director/types.ts';
 import { WorkerProxyEngine } from '../../src/engines/proxy/workers/worker-engine.ts';
 import { REPORT_EVERY_MS } from '../../src/engines/proxy/workers/worker-counts.ts';
-import { backends } from '../helpers/scenario.ts';
-import { askName, openAndReadLine, unusedPort, waitFor } from '../helpers/net.ts';
+import { backends, hold } from '../helpers/scenario.ts';
+import { askName, unusedPort, waitFor } from '../helpers/net.ts';
 
 const VIP = '127.0.0.1';
 /** Longer than a count report plus the IPC hop, so every worker has seen every earlier connection. */
@@ -24,23 +23,6 @@ async function startWorkers(t: TestContext, input: ConfigInput, workers = 2) {
   await director.start(validateConfig(input, 'test'));
   t.after(() => director.close(0));
   return { director, engine, events };
-}
-
-async function holdSpaced(
-  t: TestContext,
-  port: number,
-  n: number,
-): Promise<{ names: string[]; sockets: Socket[] }> {
-  const sockets: Socket[] = [];
-  t.after(() => sockets.forEach((s) => s.destroy()));
-  const names: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const { line, socket } = await openAndReadLine(VIP, port);
-    names.push(line);
-    sockets.push(socket);
-    await sleep(SETTLE_MS);
-  }
-  return { names, sockets };
 }
 
 const tally = (names: string[]) =>
@@ -64,12 +46,12 @@ test('lc across 2 workers: connections held by either worker steer every new one
   });
   const { director } = await startWorkers(t, service(0));
   // 12 long-lived connections, all on A (B quiescent); reusePort spreads them over both workers.
-  const first = await holdSpaced(t, port, 12);
+  const first = await hold(t, VIP, port, 12, SETTLE_MS);
   assert.deepEqual(tally(first.names), { A: 12 });
   await director.reload(validateConfig(service(1), 'test'));
   // One process would now send the next 12 all to B (lc: A has 12, B has 0). A worker counting only
   // its own connections would send some to A as soon as its own share of A is matched.
-  const second = await holdSpaced(t, port, 12);
+  const second = await hold(t, VIP, port, 12, SETTLE_MS);
   assert.deepEqual(tally(second.names), { B: 12 });
   const s = director.services[0]!;
   await waitFor(() => s.counts.active[0] === 12 && s.counts.active[1] === 12, 2000, 'aggregated counts');
@@ -92,7 +74,7 @@ test('wlc across 2 workers: long-lived connections are balanced by weight, count
       },
     ],
   });
-  const held = await holdSpaced(t, port, 30);
+  const held = await hold(t, VIP, port, 30, SETTLE_MS);
   assert.deepEqual(tally(held.names), { A: 20, B: 10 });
   const key = director.services[0]!.key;
   const total = (await director.counters())[0]?.services.get(key)?.total;
