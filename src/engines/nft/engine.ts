@@ -80,6 +80,8 @@ export class KernelEngine implements Engine {
   #sampleEveryMs = 0;
   /** When the last complete conntrack reading began: counts are known as of then. */
   #countsAsOf = -Infinity;
+  /** The on-demand sample under way, shared by everyone who asks meanwhile. */
+  #pending: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: KernelEngineOptions = {}) {
@@ -252,9 +254,31 @@ export class KernelEngine implements Engine {
   }
 
   /**
-   * Samples every `everyMs`, but never spends more than about a tenth of the time sampling: reading a
-   * big conntrack table costs CPU (100k flows: about a second), so the pause grows with the last
-   * sample's duration. One sample at a time, on the engine's queue.
+   * Scheduling needs fresh counts only while a real server has thresholds or drains; otherwise counts
+   * are read when someone asks (counters(), connections(): the API, vsadm, a metrics scrape), so a
+   * director nobody watches spends nothing on listing conntrack.
+   */
+  #needsPeriodicSamples(): boolean {
+    if (this.#loaded === undefined) return false;
+    return this.#services.some(
+      (s) =>
+        s.draining.length > 0 ||
+        s.config.real_servers.some((rs) => rs.upper_threshold > 0 || rs.lower_threshold > 0),
+    );
+  }
+
+  /** A sample begun within the last sample_interval, or a new one (callers asking together share it). */
+  #fresh(): Promise<void> {
+    if (this.#pending) return this.#pending;
+    if (this.#loaded === undefined || this.#closing) return Promise.resolve();
+    if (this.#clock.now() - this.#countsAsOf < this.#sampleEveryMs) return Promise.resolve();
+    return this.#share(this.#enqueue(() => this.sample()));
+  }
+
+  /**
+   * Samples every `everyMs` while scheduling needs it, but never spends more than about a tenth of the
+   * time sampling: reading a big conntrack table costs CPU (100k flows: about a second), so the pause
+   * grows with the last sample's duration. One sample at a time, on the engine's queue.
    */
   #startSampler(everyMs: number): void {
     const wasRunning = this.#sampler !== undefined;
@@ -263,7 +287,7 @@ export class KernelEngine implements Engine {
     const next = (pauseMs: number) => {
       this.#sampler = setTimeout(() => {
         const started = performance.now();
-        const run = this.#loaded === undefined ? Promise.resolve() : this.#enqueue(() => this.sample());
+        const run = this.#needsPeriodicSamples() ? this.#enqueue(() => this.sample()) : Promise.resolve();
         run
           .catch((err: unknown) => this.#failed(err))
           .finally(() => {
@@ -331,15 +355,34 @@ export class KernelEngine implements Engine {
     return this.#countsAsOf;
   }
 
-  counters(): EngineCounters {
+  /** Reads counters (and conntrack's counts) afresh unless a reading began within sample_interval. */
+  async counters(): Promise<EngineCounters> {
+    await this.#fresh().catch((err: unknown) => this.#failed(err));
     return this.#traffic.counters(this.#services);
   }
 
+  /** Zeroes against a fresh reading (counters are read on demand, so the last one may be old). */
   zeroCounters(serviceKey?: string): void {
-    this.#traffic.zero(this.#services, serviceKey);
+    if (this.#loaded === undefined) return;
+    const zeroing = this.#enqueue(async () => {
+      await this.sample();
+      this.#traffic.zero(this.#services, serviceKey);
+    });
+    // Whoever asks for counters next waits for the zeroing.
+    void this.#share(zeroing).catch((err: unknown) => this.#failed(err));
   }
 
-  connections(): ConnectionEntry[] {
+  /** Makes `work` the reading that counters() and connections() wait for until it settles. */
+  #share(work: Promise<void>): Promise<void> {
+    const shared: Promise<void> = work.finally(() => {
+      if (this.#pending === shared) this.#pending = undefined;
+    });
+    this.#pending = shared;
+    return shared;
+  }
+
+  async connections(): Promise<ConnectionEntry[]> {
+    await this.#fresh().catch((err: unknown) => this.#failed(err));
     return this.#connections;
   }
 
