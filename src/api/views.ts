@@ -104,7 +104,8 @@ export function serviceView(
 }
 
 export async function servicesView(director: Director, rates: RateEstimator): Promise<ServiceView[]> {
-  const counters = mergeCounters(await director.counters());
+  const [, engineCounters] = await Promise.all([director.refreshCounts(), director.counters()]);
+  const counters = mergeCounters(engineCounters);
   return director.services.map((s) => serviceView(s, counters, rates));
 }
 

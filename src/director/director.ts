@@ -234,6 +234,11 @@ export class Director extends EventEmitter<DirectorEvents> {
     return this.#clock.now();
   }
 
+  /** Up-to-date active/inactive counts in `services` (some engines read them only when asked). */
+  async refreshCounts(): Promise<void> {
+    await Promise.all([...new Set(this.#engines.values())].map(async (e) => e.refreshCounts?.()));
+  }
+
   counters(): Promise<EngineCounters[]> {
     return Promise.all([...new Set(this.#engines.values())].map(async (e) => e.counters()));
   }

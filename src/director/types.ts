@@ -119,6 +119,11 @@ export interface Engine {
    * count every connection as it happens leave it out.
    */
   countsAsOf?(): number;
+  /**
+   * Brings active/inactive counts up to date before they are shown, for an engine that reads them on
+   * demand rather than keeping them live (the kernel engine lists conntrack).
+   */
+  refreshCounts?(): Promise<void>;
   /** Re-reads service state that changed in place (health); optional. */
   refresh?(): void;
   /** The connection table (live connections and sessions); async when it lives in other processes. */

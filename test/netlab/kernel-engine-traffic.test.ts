@@ -62,12 +62,21 @@ test(
     assert.equal(received, sent, 'the real server received exactly what was sent');
 
     // The connection counters saw one flow on 9000; a 1 GB flow is one connection, not a million.
-    const connections = async () =>
-      (
-        (await vsd.api('GET', '/api/v1/services')).body as { port: number; stats: { connections: number } }[]
-      ).find((s) => s.port === 9000)?.stats.connections ?? 0;
-    await waitUntil('the flow counted', async () => (await connections()) > 0);
-    assert.equal(await connections(), 1);
+    type Stats = { connections: number; bytesIn: number; bytesOut: number };
+    const stats = async (port: number) =>
+      ((await vsd.api('GET', '/api/v1/services')).body as { port: number; stats: Stats }[]).find(
+        (s) => s.port === port,
+      )?.stats;
+    await waitUntil('the flow counted', async () => ((await stats(9000))?.connections ?? 0) > 0);
+    const bulk = await stats(9000);
+    assert.equal(bulk?.connections, 1);
+    // Bytes are counted per packet as they pass (IP headers included, as IPVS counts): the whole GB
+    // in, only ACKs and the sink's answer back.
+    assert.ok(bulk !== undefined && bulk.bytesIn >= GB && bulk.bytesIn < GB * 1.1, JSON.stringify(bulk));
+    assert.ok(bulk.bytesOut > 0 && bulk.bytesOut < GB / 10, JSON.stringify(bulk));
+    // UDP too: 8 datagrams each way.
+    const dns = await stats(53);
+    assert.ok(dns !== undefined && dns.bytesIn > 8 * 28 && dns.bytesOut > 8 * 28, JSON.stringify(dns));
     await vsd.stop();
   },
 );

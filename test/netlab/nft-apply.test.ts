@@ -21,8 +21,14 @@ test(
     assert.ok(wrr);
     await applyRuleset(target, compileRuleset(wrr));
     const objects = await readTable(target, 'ip');
-    const maps = objects.filter((o) => o.map).map((o) => o.map as { name: string; elem?: unknown[] });
-    assert.equal(maps.length, 1);
+    const mapNames = (list: typeof objects) =>
+      list
+        .filter((o) => o.map)
+        .map((o) => (o.map as { name: string }).name)
+        .sort();
+    // The service's slot map, and the base chains' lookups (which service, which counter).
+    const lookups = ['bytes_in_tcp', 'bytes_out_tcp', 'dispatch', 'post_tcp'];
+    assert.deepEqual(mapNames(objects), [...lookups, 'sched_tcp_10.0.0.100_80'].sort());
     const counters = await readCounters(target, 'ip');
     assert.ok(counters.size >= 4, `counters: ${[...counters.keys()].join(', ')}`);
     for (const c of counters.values()) assert.deepEqual(c, { packets: 0, bytes: 0 });
@@ -30,7 +36,13 @@ test(
       .filter((o) => o.chain)
       .map((o) => (o.chain as { name: string }).name)
       .sort();
-    assert.deepEqual(chains, ['postrouting', 'prerouting', 'vs_tcp_10.0.0.100_80']);
+    assert.deepEqual(chains, [
+      'forward',
+      'post_tcp_10.0.0.100_80',
+      'postrouting',
+      'prerouting',
+      'vs_tcp_10.0.0.100_80',
+    ]);
 
     // A second apply replaces the table in one transaction: one real server left, its map has it alone.
     await applyRuleset(
@@ -40,7 +52,15 @@ test(
     const after = await readTable(target, 'ip');
     const afterCounters = [...(await readCounters(target, 'ip')).keys()];
     assert.equal(afterCounters.filter((n) => n.startsWith('rs_')).length, 1);
-    assert.equal(after.filter((o) => o.map).length, 1);
+    assert.deepEqual(mapNames(after), [...lookups, 'sched_tcp_10.0.0.100_80'].sort());
+    const ri = (await readTable(target, 'ip')).find(
+      (o) => (o.map as { name?: string } | undefined)?.name === 'bytes_in_tcp',
+    );
+    assert.equal(
+      (ri?.map as { elem?: unknown[] } | undefined)?.elem?.length,
+      1,
+      'one real server, one byte counter each way',
+    );
 
     // A ruleset nft refuses changes nothing and says why.
     await assert.rejects(

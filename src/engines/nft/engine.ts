@@ -22,7 +22,6 @@ import { nftServiceOfConfig, nftServiceOfState } from './from-state.ts';
 import { KernelTraffic } from './kernel-traffic.ts';
 import { linkAddress, resolveNeighbour } from './neighbours.ts';
 import { renderUpdate, type NftTable } from './model.ts';
-import { runIn } from './run.ts';
 import type { NftDrLink } from './types.ts';
 
 /** A sample may take at most 1/SAMPLE_BUDGET of the time between samples. */
@@ -70,7 +69,6 @@ export class KernelEngine implements Engine {
   #connections: ConnectionEntry[] = [];
   /** Whether nat flows exist to read from conntrack (dr has none on the director). */
   #hasNat = false;
-  #acctTried = false;
   /** dr: real server address -> MAC on the dr interface, and when they were last resolved. */
   readonly #macs = new Map<string, string>();
   #macsAt = -Infinity;
@@ -80,6 +78,10 @@ export class KernelEngine implements Engine {
   #sampleEveryMs = 0;
   /** When the last complete conntrack reading began: counts are known as of then. */
   #countsAsOf = -Infinity;
+  /** When nft's counters were last read. */
+  #countersAt = -Infinity;
+  /** How long the last reading took (wall ms): what the next one is likely to cost. */
+  #lastSampleMs = 0;
   /** The on-demand sample under way, shared by everyone who asks meanwhile. */
   #pending: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -221,14 +223,6 @@ export class KernelEngine implements Engine {
     this.#loadedName = name;
     this.#services = state.services;
     this.#hasNat = state.services.some((s) => s.config.forwarding !== 'dr');
-    if (this.#hasNat) await this.#enableAccounting();
-  }
-
-  /** Byte counts of nat flows need conntrack accounting; without it they stay 0 (not an error). */
-  async #enableAccounting(): Promise<void> {
-    if (this.#acctTried) return;
-    this.#acctTried = true;
-    await runIn(this.#target, ['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=1']).catch(() => undefined);
   }
 
   /** Reads vsd's tables back: every chain written must be there, or the load did not do what it said. */
@@ -267,12 +261,32 @@ export class KernelEngine implements Engine {
     );
   }
 
-  /** A sample begun within the last sample_interval, or a new one (callers asking together share it). */
+  /**
+   * Fresh counts and connection table: a conntrack reading begun within sample_interval, or a new one
+   * (callers asking together share it). The periodic sampler's budget holds here too: a reading that
+   * took T ms is not repeated within 10 T, however often the API is asked.
+   */
   #fresh(): Promise<void> {
     if (this.#pending) return this.#pending;
     if (this.#loaded === undefined || this.#closing) return Promise.resolve();
-    if (this.#clock.now() - this.#countsAsOf < this.#sampleEveryMs) return Promise.resolve();
+    const spacing = Math.max(this.#sampleEveryMs, this.#lastSampleMs * SAMPLE_BUDGET);
+    if (this.#clock.now() - this.#countsAsOf < spacing) return Promise.resolve();
     return this.#share(this.#enqueue(() => this.sample()));
+  }
+
+  /** Fresh traffic counters: nft's alone (one small listing, no conntrack), within sample_interval. */
+  #freshCounters(): Promise<void> {
+    if (this.#pending) return this.#pending;
+    if (this.#loaded === undefined || this.#closing) return Promise.resolve();
+    if (this.#clock.now() - this.#countersAt < this.#sampleEveryMs) return Promise.resolve();
+    return this.#share(this.#enqueue(() => this.#readNft()));
+  }
+
+  async #readNft(): Promise<void> {
+    if (this.#loadedName === undefined) return;
+    const at = this.#clock.now();
+    this.#traffic.setCounters(await readAllCounters(this.#target, this.#loadedName));
+    this.#countersAt = at;
   }
 
   /**
@@ -309,7 +323,8 @@ export class KernelEngine implements Engine {
   async sample(): Promise<void> {
     if (this.#loadedName === undefined) return;
     const started = this.#clock.now();
-    this.#traffic.setCounters(await readAllCounters(this.#target, this.#loadedName));
+    const wallStart = performance.now();
+    await this.#readNft();
     if (this.#drLink !== undefined && this.#clock.now() - this.#macsAt > MAC_REFRESH_MS) await this.#sync();
     if (!this.#hasNat) {
       this.#connections = [];
@@ -317,7 +332,6 @@ export class KernelEngine implements Engine {
       return;
     }
     const flows = sampleFlows(this.#services, await listConntrack(this.#target));
-    this.#traffic.setFlows(flows);
     this.#connections = flows.connections;
     let overloadChanged = false;
     for (const svc of this.#services) {
@@ -328,6 +342,7 @@ export class KernelEngine implements Engine {
       }
     }
     this.#countsAsOf = started;
+    this.#lastSampleMs = performance.now() - wallStart;
     await this.#cutExpiredDrains();
     // Over (or back under) a threshold: the server leaves (or rejoins) the maps, in place.
     if (overloadChanged) await this.#sync();
@@ -355,17 +370,22 @@ export class KernelEngine implements Engine {
     return this.#countsAsOf;
   }
 
-  /** Reads counters (and conntrack's counts) afresh unless a reading began within sample_interval. */
+  /** Counters and bytes come from nft alone: the API's once-a-second rates never list conntrack. */
   async counters(): Promise<EngineCounters> {
-    await this.#fresh().catch((err: unknown) => this.#failed(err));
+    await this.#freshCounters().catch((err: unknown) => this.#failed(err));
     return this.#traffic.counters(this.#services);
+  }
+
+  /** Active/inactive counts for someone looking (the API's service views): from conntrack, on demand. */
+  async refreshCounts(): Promise<void> {
+    await this.#fresh().catch((err: unknown) => this.#failed(err));
   }
 
   /** Zeroes against a fresh reading (counters are read on demand, so the last one may be old). */
   zeroCounters(serviceKey?: string): void {
     if (this.#loaded === undefined) return;
     const zeroing = this.#enqueue(async () => {
-      await this.sample();
+      await this.#readNft();
       this.#traffic.zero(this.#services, serviceKey);
     });
     // Whoever asks for counters next waits for the zeroing.

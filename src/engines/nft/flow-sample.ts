@@ -1,6 +1,6 @@
 // conntrack flows -> what the Director and the API need from the kernel engine: active/inactive counts
-// per real server (IPVS's: an established TCP flow is active, anything else inactive, UDP included),
-// bytes per real server, and the connection table. Pure. dr services have no flows on the director.
+// per real server (IPVS's: an established TCP flow is active, anything else inactive, UDP included)
+// and the connection table. Pure. dr services have no flows on the director.
 import { formatEndpoint } from '../../model/address.ts';
 import type { Dest } from '../../model/dest.ts';
 import type { ConnectionEntry, ServiceState } from '../../director/types.ts';
@@ -9,17 +9,12 @@ import type { CtEntry } from './conntrack.ts';
 export interface ServerSample {
   active: number;
   inactive: number;
-  /** Client -> real server bytes of the flows alive now (nf_conntrack_acct). */
-  bytesIn: number;
-  bytesOut: number;
 }
 
 export interface FlowSample {
   /** service key -> slot -> counts. */
   readonly servers: Map<string, Map<number, ServerSample>>;
   readonly connections: ConnectionEntry[];
-  /** "service key|flow id" -> the server's key and the flow's bytes, to carry finished flows' bytes. */
-  readonly flows: Map<string, { service: string; slot: number; bytesIn: number; bytesOut: number }>;
 }
 
 /** IPVS state names, as `ipvsadm -L -c` shows them. */
@@ -40,7 +35,7 @@ export function sampleFlows(services: readonly ServiceState[], entries: readonly
   const anyPort = new Map(
     nat.filter((s) => s.config.port === 0).map((s) => [`${s.config.protocol} ${s.config.address}`, s]),
   );
-  const sample: FlowSample = { servers: new Map(), connections: [], flows: new Map() };
+  const sample: FlowSample = { servers: new Map(), connections: [] };
   for (const e of entries) {
     // Only dnat'ed flows: after dnat the reply comes from the real server, not the VIP.
     if (e.reply.src === e.orig.dst) continue;
@@ -59,18 +54,10 @@ export function sampleFlows(services: readonly ServiceState[], entries: readonly
       perSlot = new Map<number, ServerSample>();
       sample.servers.set(svc.key, perSlot);
     }
-    const s = perSlot.get(dest.slot) ?? { active: 0, inactive: 0, bytesIn: 0, bytesOut: 0 };
+    const s = perSlot.get(dest.slot) ?? { active: 0, inactive: 0 };
     if (e.protocol === 'tcp' && e.state === 'ESTABLISHED') s.active++;
     else s.inactive++;
-    s.bytesIn += e.bytesOrig ?? 0;
-    s.bytesOut += e.bytesReply ?? 0;
     perSlot.set(dest.slot, s);
-    sample.flows.set(`${svc.key}|${e.protocol} ${e.orig.src} ${e.orig.sport} ${e.orig.dst} ${e.orig.dport}`, {
-      service: svc.key,
-      slot: dest.slot,
-      bytesIn: e.bytesOrig ?? 0,
-      bytesOut: e.bytesReply ?? 0,
-    });
     sample.connections.push({
       protocol: e.protocol,
       state: ipvsState(e),

@@ -1,13 +1,12 @@
-// The kernel engine's traffic numbers, from two readings: nft counters (new flows per real server; dr:
-// bytes of forwarded frames) and conntrack (bytes of nat flows, with accounting on). Totals only grow:
-// a finished flow's bytes, and the numbers of a real server that left the tables, stay in its
-// totals; ipvsadm -Z subtracts a snapshot.
+// The kernel engine's traffic numbers, all from nft counters: new flows per real server, and bytes of
+// every packet each way (nat: the forward hook; dr: frames forwarded to the server). No conntrack
+// reading is needed for them. Totals only grow: the numbers of a real server that left the tables stay
+// in its service's totals; ipvsadm -Z subtracts a snapshot.
 import type { ServiceState, EngineCounters, TrafficCounters } from '../../director/types.ts';
 import { addTraffic, zeroTraffic } from '../../model/traffic.ts';
 import type { CounterValue } from './apply.ts';
 import { familyOf } from './family.ts';
-import type { FlowSample } from './flow-sample.ts';
-import { realServerCounterName, serviceCounterName } from './names.ts';
+import { realServerByteCounterNames, realServerCounterName, serviceCounterName } from './names.ts';
 
 type Totals = { total: TrafficCounters; realServers: Map<string, TrafficCounters> };
 
@@ -29,10 +28,6 @@ function tableFamily(svc: ServiceState): string {
 export class KernelTraffic {
   /** nft counters as last read: "family name" -> value. */
   #counters = new Map<string, CounterValue>();
-  /** Bytes of nat flows: finished ones, and those alive at the last conntrack reading; "service|slot". */
-  readonly #doneBytes = new Map<string, { bytesIn: number; bytesOut: number }>();
-  #liveBytes = new Map<string, { bytesIn: number; bytesOut: number }>();
-  #flows: FlowSample['flows'] = new Map();
   /** Per service: what real servers no longer in the tables had counted. */
   readonly #retired = new Map<string, TrafficCounters>();
   /** ipvsadm -Z: absolute numbers at the time of zeroing. */
@@ -40,23 +35,6 @@ export class KernelTraffic {
 
   setCounters(values: Map<string, CounterValue>): void {
     this.#counters = values;
-  }
-
-  /** A conntrack reading: flows gone since the last one leave their bytes in the totals. */
-  setFlows(sample: FlowSample): void {
-    for (const [id, f] of this.#flows) {
-      if (sample.flows.has(id)) continue;
-      const key = `${f.service}|${f.slot}`;
-      const done = this.#doneBytes.get(key) ?? { bytesIn: 0, bytesOut: 0 };
-      done.bytesIn += f.bytesIn;
-      done.bytesOut += f.bytesOut;
-      this.#doneBytes.set(key, done);
-    }
-    this.#flows = sample.flows;
-    this.#liveBytes = new Map();
-    for (const [service, perSlot] of sample.servers)
-      for (const [slot, s] of perSlot)
-        this.#liveBytes.set(`${service}|${slot}`, { bytesIn: s.bytesIn, bytesOut: s.bytesOut });
   }
 
   #absolute(services: readonly ServiceState[]): Map<string, Totals> {
@@ -75,12 +53,10 @@ export class KernelTraffic {
         const v = value(realServerCounterName(stem(svc), rs.dest));
         if (dr) c.bytesIn = v?.bytes ?? 0;
         else {
+          const bytes = realServerByteCounterNames(stem(svc), rs.dest);
           c.connections = v?.packets ?? 0;
-          for (const b of [this.#doneBytes, this.#liveBytes]) {
-            const bytes = b.get(`${svc.key}|${rs.dest.slot}`);
-            c.bytesIn += bytes?.bytesIn ?? 0;
-            c.bytesOut += bytes?.bytesOut ?? 0;
-          }
+          c.bytesIn = value(bytes.bytesIn)?.bytes ?? 0;
+          c.bytesOut = value(bytes.bytesOut)?.bytes ?? 0;
         }
         totals.realServers.set(rs.key, c);
         addTraffic(totals.total, c);

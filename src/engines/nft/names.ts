@@ -28,6 +28,18 @@ export function realServerCounterName(
   return `rs_${serviceStem(svc)}_${part(rs.address)}_${rs.port}`;
 }
 
+/**
+ * nat: per-packet totals of one real server of the service, both directions (IPVS's in/out bytes);
+ * counted in the forward hook, so they need no conntrack accounting.
+ */
+export function realServerByteCounterNames(
+  svc: Pick<NftService, 'protocol' | 'vip' | 'vport'>,
+  rs: Pick<NftRealServer, 'address' | 'port'>,
+): { readonly bytesIn: string; readonly bytesOut: string } {
+  const tail = `${serviceStem(svc)}_${part(rs.address)}_${rs.port}`;
+  return { bytesIn: `ri_${tail}`, bytesOut: `ro_${tail}` };
+}
+
 /** Named maps and chains of one service. */
 export function objectNames(svc: Pick<NftService, 'protocol' | 'vip' | 'vport'>) {
   const stem = serviceStem(svc);
@@ -41,5 +53,7 @@ export function objectNames(svc: Pick<NftService, 'protocol' | 'vip' | 'vport'>)
     /** persistence: real server id -> address . port. */
     servers: `rs_${stem}`,
     chain: `vs_${stem}`,
+    /** nat: the first packet after dnat (postrouting): per-real-server counting, fullnat's snat. */
+    post: `post_${stem}`,
   };
 }

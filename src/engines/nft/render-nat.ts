@@ -1,13 +1,19 @@
 // The `ip`/`ip6` vsd table: nat and fullnat services as dnat in prerouting (FINDINGS §1), affinity
-// through a dynamic timeout map and the packet mark (§3), per-real-server counters and fullnat's
-// snat in postrouting. Nat chains see only the first packet of a flow: conntrack carries the rest,
-// so changing slots never moves an established flow (§4). Each service has its own chain, so a
-// weight or health change rewrites that chain and its maps, never the base chains.
+// through a dynamic timeout map and the packet mark (§3), per-real-server counting and fullnat's snat
+// in postrouting, per-packet byte counting in forward. Nat chains see only the first packet of a flow:
+// conntrack carries the rest, so changing slots never moves an established flow (§4). Each service has
+// its own chains, entered through verdict maps (one lookup however many services), so a weight or
+// health change rewrites that service's chain and maps, never the base chains.
 import { slotElements } from './elements.ts';
 import type { FamilyWords } from './family.ts';
 import { prefixMask, target } from './family.ts';
 import type { NftChain, NftDecl, NftTable } from './model.ts';
-import { objectNames, realServerCounterName, serviceCounterName } from './names.ts';
+import {
+  objectNames,
+  realServerByteCounterNames,
+  realServerCounterName,
+  serviceCounterName,
+} from './names.ts';
 import { affinityDests, selectorFor, slotMapHead } from './selector.ts';
 import type { NftInput, NftService } from './types.ts';
 
@@ -22,11 +28,36 @@ function markOf(server: number): string {
   return `0x${(MARK_BASE + server + 1).toString(16).padStart(8, '0')}`;
 }
 
+/** Map elements of one protocol's lookups in the base chains. */
+interface ProtocolMaps {
+  /** Exact-port services: "vip . vport : goto post_…" (postrouting, keyed on conntrack's original tuple). */
+  readonly post: string[];
+  /** Port-0 services: "vip : goto post_…". */
+  readonly post0: string[];
+  /** "vip . vport . rs . rsport : counter" (and port 0: "vip . rs : counter"), one map per direction. */
+  readonly bytesIn: string[];
+  readonly bytesOut: string[];
+  readonly bytesIn0: string[];
+  readonly bytesOut0: string[];
+}
+
 interface Parts {
   readonly decls: NftDecl[];
-  readonly pre: string[];
+  /** prerouting: "vip . protocol . port : goto vs_…" (or accept: a port another engine serves). */
+  readonly dispatch: string[];
+  /** prerouting, port-0 services: "vip . protocol : goto vs_…". */
+  readonly dispatch0: string[];
   readonly chains: NftChain[];
-  readonly post: string[];
+  readonly byProtocol: Map<'tcp' | 'udp', ProtocolMaps>;
+}
+
+function protocolMaps(out: Parts, protocol: 'tcp' | 'udp'): ProtocolMaps {
+  let m = out.byProtocol.get(protocol);
+  if (m === undefined) {
+    m = { post: [], post0: [], bytesIn: [], bytesOut: [], bytesIn0: [], bytesOut0: [] };
+    out.byProtocol.set(protocol, m);
+  }
+  return m;
 }
 
 const counter = (name: string): NftDecl => ({ kind: 'counter', name, head: [], elements: [] });
@@ -35,9 +66,6 @@ const counter = (name: string): NftDecl => ({ kind: 'counter', name, head: [], e
 function endpoints(svc: NftService, w: FamilyWords) {
   const anyPort = svc.vport === 0;
   return {
-    match: anyPort
-      ? `${w.ip} daddr ${svc.vip} meta l4proto ${svc.protocol}`
-      : `${w.ip} daddr ${svc.vip} ${svc.protocol} dport ${svc.vport}`,
     dataType: anyPort ? `${w.ip} daddr` : `${w.ip} daddr . ${svc.protocol} dport`,
     value: (i: number): string => {
       const rs = svc.realServers[i];
@@ -55,11 +83,28 @@ function endpoints(svc: NftService, w: FamilyWords) {
 function serviceParts(svc: NftService, w: FamilyWords, out: Parts): void {
   const names = objectNames(svc);
   const ep = endpoints(svc, w);
+  const maps = protocolMaps(out, svc.protocol);
   out.decls.push(counter(serviceCounterName(svc)));
-  for (const rs of svc.realServers) out.decls.push(counter(realServerCounterName(svc, rs)));
-  out.pre.push(`${ep.match} counter name "${serviceCounterName(svc)}" goto ${names.chain}`);
+  for (const rs of svc.realServers) {
+    const bytes = realServerByteCounterNames(svc, rs);
+    out.decls.push(counter(realServerCounterName(svc, rs)), counter(bytes.bytesIn), counter(bytes.bytesOut));
+    const key =
+      svc.vport === 0
+        ? `${svc.vip} . ${rs.address}`
+        : `${svc.vip} . ${svc.vport} . ${rs.address} . ${rs.port}`;
+    (svc.vport === 0 ? maps.bytesIn0 : maps.bytesIn).push(`${key} : "${bytes.bytesIn}"`);
+    (svc.vport === 0 ? maps.bytesOut0 : maps.bytesOut).push(`${key} : "${bytes.bytesOut}"`);
+  }
+  if (svc.vport === 0) {
+    out.dispatch0.push(`${svc.vip} . ${svc.protocol} : goto ${names.chain}`);
+    maps.post0.push(`${svc.vip} : goto ${names.post}`);
+  } else {
+    out.dispatch.push(`${svc.vip} . ${svc.protocol} . ${svc.vport} : goto ${names.chain}`);
+    maps.post.push(`${svc.vip} . ${svc.vport} : goto ${names.post}`);
+  }
   const sel = selectorFor(svc);
-  const rules: string[] = [];
+  // Every new flow that enters the service, forwarded or dropped.
+  const rules: string[] = [`counter name "${serviceCounterName(svc)}"`];
   if (svc.persistence === undefined) {
     const slots = sel.kind === 'map' ? sel.slots : [];
     out.decls.push({
@@ -114,24 +159,75 @@ function serviceParts(svc: NftService, w: FamilyWords, out: Parts): void {
   }
   out.chains.push({ name: names.chain, rules });
 
-  // First packet after dnat: count it per real server; fullnat also gives it the snat address.
+  // First packet after dnat (the postrouting lookup chose this service): count it per real server;
+  // fullnat also gives it the snat address.
   const snat =
     svc.forwarding === 'fullnat' && svc.snatAddress !== undefined
       ? ` snat ${w.ip} to ${svc.snatAddress}`
       : '';
-  const original =
-    svc.vport === 0
-      ? `ct original ${w.ip} daddr ${svc.vip}`
-      : `ct original ${w.ip} daddr ${svc.vip} ct original proto-dst ${svc.vport}`;
-  for (const rs of svc.realServers) {
+  const post = svc.realServers.map((rs) => {
     const dst =
       rs.port === 0
-        ? `${w.ip} daddr ${rs.address} meta l4proto ${svc.protocol}`
+        ? `${w.ip} daddr ${rs.address}`
         : `${w.ip} daddr ${rs.address} ${svc.protocol} dport ${rs.port}`;
-    out.post.push(
-      `${dst} ct status dnat ${original} counter name "${realServerCounterName(svc, rs)}"${snat}`,
-    );
+    return `${dst} counter name "${realServerCounterName(svc, rs)}"${snat}`;
+  });
+  out.chains.push({ name: names.post, rules: post });
+}
+
+const map = (name: string, type: string, elements: string[]): NftDecl => ({
+  kind: 'map',
+  name,
+  head: [`type ${type};`],
+  elements,
+});
+
+/**
+ * The lookups by conntrack's original tuple (which service a dnat'ed flow belongs to) and its reply
+ * source (which real server). `ct original proto-dst` needs its protocol named first, so each protocol
+ * has its own rules and maps. Exact ports are looked up before port 0, as in prerouting.
+ */
+function protocolLookups(w: FamilyWords, protocol: 'tcp' | 'udp', m: ProtocolMaps, out: NftDecl[]) {
+  const a = w.addrType;
+  const flow = `ct status dnat meta l4proto ${protocol}`;
+  const vip = `ct original ${w.ip} daddr`;
+  const rs = `ct reply ${w.ip} saddr`;
+  const exact = `${vip} . ct original proto-dst . ${rs} . ct reply proto-src`;
+  const post: string[] = [];
+  const forward: string[] = [];
+  const lookups: [string, string, string[], string, string][] = [
+    [
+      `bytes_in_${protocol}`,
+      `${a} . inet_service . ${a} . inet_service : counter`,
+      m.bytesIn,
+      'original',
+      exact,
+    ],
+    [
+      `bytes_out_${protocol}`,
+      `${a} . inet_service . ${a} . inet_service : counter`,
+      m.bytesOut,
+      'reply',
+      exact,
+    ],
+    [`bytes_in0_${protocol}`, `${a} . ${a} : counter`, m.bytesIn0, 'original', `${vip} . ${rs}`],
+    [`bytes_out0_${protocol}`, `${a} . ${a} : counter`, m.bytesOut0, 'reply', `${vip} . ${rs}`],
+  ];
+  for (const [name, type, elements, direction, key] of lookups) {
+    if (elements.length === 0) continue;
+    out.push(map(name, type, elements));
+    // accept: counted once; a flow of an exact port never reaches the port-0 lookup.
+    forward.push(`${flow} ct direction ${direction} counter name ${key} map @${name} accept`);
   }
+  if (m.post.length > 0) {
+    out.push(map(`post_${protocol}`, `${a} . inet_service : verdict`, m.post));
+    post.push(`${flow} ${vip} . ct original proto-dst vmap @post_${protocol}`);
+  }
+  if (m.post0.length > 0) {
+    out.push(map(`post0_${protocol}`, `${a} : verdict`, m.post0));
+    post.push(`${flow} ${vip} vmap @post0_${protocol}`);
+  }
+  return { post, forward };
 }
 
 /**
@@ -144,30 +240,53 @@ export function natTable(
   services: readonly NftService[],
   passThrough: NftInput['passThrough'] = [],
 ): NftTable {
-  const out: Parts = { decls: [], pre: [], chains: [], post: [] };
+  const out: Parts = { decls: [], dispatch: [], dispatch0: [], chains: [], byProtocol: new Map() };
   // A port-0 service takes every port of its VIP but those with a service of their own, also one the
   // proxy engine carries: its packets must reach the host's listener untouched.
   const anyPort = new Set(services.filter((s) => s.vport === 0).map((s) => `${s.protocol} ${s.vip}`));
   for (const p of passThrough)
     if (p.vport !== 0 && anyPort.has(`${p.protocol} ${p.vip}`))
-      out.pre.push(`${w.ip} daddr ${p.vip} ${p.protocol} dport ${p.vport} return`);
+      out.dispatch.push(`${p.vip} . ${p.protocol} . ${p.vport} : accept`);
   for (const svc of services) serviceParts(svc, w, out);
+  const pre: string[] = [];
+  const lookupDecls: NftDecl[] = [];
+  if (out.dispatch.length > 0) {
+    lookupDecls.push(map('dispatch', `${w.addrType} . inet_proto . inet_service : verdict`, out.dispatch));
+    pre.push(`${w.ip} daddr . meta l4proto . th dport vmap @dispatch`);
+  }
+  if (out.dispatch0.length > 0) {
+    lookupDecls.push(map('dispatch0', `${w.addrType} . inet_proto : verdict`, out.dispatch0));
+    pre.push(`${w.ip} daddr . meta l4proto vmap @dispatch0`);
+  }
+  const post: string[] = [];
+  const forward: string[] = [];
+  for (const protocol of ['tcp', 'udp'] as const) {
+    const m = out.byProtocol.get(protocol);
+    if (m === undefined) continue;
+    const rules = protocolLookups(w, protocol, m, lookupDecls);
+    post.push(...rules.post);
+    forward.push(...rules.forward);
+  }
   return {
     family: w.ip,
     name: table,
-    decls: out.decls,
+    decls: [...out.decls, ...lookupDecls],
     chains: [
       {
         name: 'prerouting',
         hook: 'type nat hook prerouting priority dstnat; policy accept;',
-        rules: out.pre,
+        rules: pre,
       },
       ...out.chains,
       {
         name: 'postrouting',
         hook: 'type nat hook postrouting priority srcnat; policy accept;',
-        rules: out.post,
+        rules: post,
       },
+      // After the host's own filter chains (priority 0): packets they drop are not counted.
+      ...(forward.length > 0
+        ? [{ name: 'forward', hook: 'type filter hook forward priority 100; policy accept;', rules: forward }]
+        : []),
     ],
   };
 }

@@ -121,12 +121,18 @@ test('fo and ovf: every new flow to the highest weight, first of equals', () => 
 
 test('fullnat: dnat, then snat to snat_address per real server, counted', () => {
   const text = compileRuleset(GOLDEN.fullnat!);
+  // Postrouting finds the service by conntrack's original tuple, then its chain counts and snats.
+  assert.match(
+    text,
+    /ct status dnat meta l4proto udp ct original ip daddr \. ct original proto-dst vmap @post_udp$/m,
+  );
+  assert.deepEqual(mapElements(text, 'post_udp'), ['10.0.0.100 . 53 : goto post_udp_10.0.0.100_53']);
   for (const last of [11, 12, 13])
     assert.match(
       text,
       new RegExp(
-        `ip daddr 10\\.0\\.0\\.${last} udp dport 8080 ct status dnat ct original ip daddr 10\\.0\\.0\\.100 ` +
-          `ct original proto-dst 53 counter name "rs_udp_10.0.0.100_53_10.0.0.${last}_8080" snat ip to 10\\.0\\.0\\.254$`,
+        `ip daddr 10\\.0\\.0\\.${last} udp dport 8080 ` +
+          `counter name "rs_udp_10.0.0.100_53_10.0.0.${last}_8080" snat ip to 10\\.0\\.0\\.254$`,
         'm',
       ),
     );
@@ -175,9 +181,17 @@ test('persistence /24: masked client address -> server mark, timeout map, then d
 test('IPv6: an ip6 table with ip6 matches, masks and bracketed targets', () => {
   const text = compileRuleset(GOLDEN.ipv6!);
   const v6 = text.slice(text.indexOf('table ip6 vsd {'));
+  assert.match(v6, /ip6 daddr \. meta l4proto \. th dport vmap @dispatch$/m);
+  assert.ok(
+    mapElements(v6, 'dispatch').includes('2001:db8::100 . tcp . 443 : goto vs_tcp_2001_db8__100_443'),
+  );
   assert.match(
     v6,
-    /ip6 daddr 2001:db8::100 tcp dport 443 counter name "vs_tcp_2001_db8__100_443" goto vs_tcp_2001_db8__100_443/,
+    /map bytes_in_tcp \{\n {4}type ipv6_addr \. inet_service \. ipv6_addr \. inet_service : counter;/,
+  );
+  assert.match(
+    v6,
+    /ct original ip6 daddr \. ct original proto-dst \. ct reply ip6 saddr \. ct reply proto-src/,
   );
   assert.match(v6, /meta mark set ip6 saddr & ffff:ffff:ffff:ffff:: map @aff_tcp_2001_db8__100_443/);
   assert.match(v6, /type ipv6_addr : mark;/);
@@ -197,7 +211,10 @@ test('IPv6: an ip6 table with ip6 matches, masks and bracketed targets', () => {
 test('weight 0 and down servers get no slots; a service with none drops new flows', () => {
   const text = compileRuleset(GOLDEN['weight0-down']!);
   assert.deepEqual(mapSlots(text, 'sched_tcp_10.0.0.100_80'), [A, A, A, D]); // IPVS wrr 3:1: cw 3 -> A, cw 2 -> A, cw 1 -> A D
-  assert.match(text, /chain vs_tcp_10\.0\.0\.100_81 \{\n\s+drop\n/);
+  assert.match(
+    text,
+    /chain vs_tcp_10\.0\.0\.100_81 \{\n\s+counter name "vs_tcp_10\.0\.0\.100_81"\n\s+drop\n/,
+  );
   // Their counters and counting rules stay, so counters do not vanish while flows drain.
   assert.match(text, /counter rs_tcp_10\.0\.0\.100_80_10\.0\.0\.12_8080 \{/);
   assert.match(text, /counter name "rs_tcp_10.0.0.100_80_10.0.0.13_8080"/);
@@ -217,10 +234,16 @@ test('counters: one per service and real server, with names derived from identit
     [...text.matchAll(/^ {2}counter (\S+) \{$/gm)].map((m) => m[1]),
     [
       'vs_tcp_10.0.0.100_80',
-      'rs_tcp_10.0.0.100_80_10.0.0.11_8080',
-      'rs_tcp_10.0.0.100_80_10.0.0.12_8080',
-      'rs_tcp_10.0.0.100_80_10.0.0.13_8080',
+      ...[11, 12, 13].flatMap((n) =>
+        ['rs', 'ri', 'ro'].map((kind) => `${kind}_tcp_10.0.0.100_80_10.0.0.${n}_8080`),
+      ),
     ],
+  );
+  // Bytes per packet, both directions, from the forward hook: key is the flow's VIP:port and real server.
+  assert.ok(
+    mapElements(text, 'bytes_out_tcp').includes(
+      '10.0.0.100 . 80 . 10.0.0.11 . 8080 : "ro_tcp_10.0.0.100_80_10.0.0.11_8080"',
+    ),
   );
 });
 
