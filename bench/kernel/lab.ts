@@ -43,6 +43,8 @@ export async function createKernelLab(dir: string): Promise<KernelLab> {
     execFileSync('ip', ['netns', 'exec', netns, ...argv], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A listing of vsd's tables with thousands of services runs to megabytes.
+      maxBuffer: 256 * 1024 * 1024,
     });
   const destroy = async (): Promise<void> => {
     if (destroyed) return;

@@ -144,10 +144,15 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
       }
       const child = await startVsd(ctx, name, conf, () => hasNatTable(ctx));
       // The ruleset vsd loaded, for the record (kept with --keep).
-      writeFileSync(
-        join(ctx.dir, 'vsd-nat.nft'),
-        ctx.lab.exec(ctx.lab.net.dir, ['nft', 'list', 'table', 'ip', 'vsd']),
-      );
+      try {
+        writeFileSync(
+          join(ctx.dir, 'vsd-nat.nft'),
+          ctx.lab.exec(ctx.lab.net.dir, ['nft', 'list', 'table', 'ip', 'vsd']),
+        );
+      } catch (err) {
+        await stopVsd(child);
+        throw err;
+      }
       return { name, ...viaVip, pid: child.pid, stop: () => stopVsd(child) };
     }
     case 'vsd-proxy': {

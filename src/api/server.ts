@@ -21,6 +21,9 @@ import { serviceRoutes } from './routes-services.ts';
 import { stateRoutes } from './routes-state.ts';
 import { sampleRates, servicesView } from './views.ts';
 
+/** Reading counters for the rates takes at most about 1/RATE_BUDGET of the time. */
+const RATE_BUDGET = 20;
+
 export interface ApiOptions {
   readonly director: Director;
   readonly control: Config['control'];
@@ -124,15 +127,37 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     .on('health', onHealth)
     .on('quorum', onQuorum);
   const intervalMs = options.rateIntervalMs ?? 1000;
+  // Reading counters can be costly (the kernel engine lists thousands of nft counters in a quarter of a
+  // second), so the next reading waits at least RATE_BUDGET times as long as the last one took, and the
+  // rates are computed over the time that really passed between readings.
+  let lastReading = performance.now();
+  let ticker: NodeJS.Timeout | undefined;
+  let closed = false;
   const tick = async () => {
-    await sampleRates(director, rates, intervalMs);
+    const started = performance.now();
+    await sampleRates(director, rates, started - lastReading);
+    lastReading = started;
+    const took = performance.now() - started;
     if (events.listenerCount('event') > 0) publish('rates', await servicesView(director, rates));
+    return took;
   };
-  const ticker = setInterval(() => void tick().catch(() => undefined), intervalMs).unref();
+  const schedule = (delayMs: number) => {
+    if (closed) return;
+    ticker = setTimeout(() => {
+      tick()
+        .catch(() => 0)
+        .then(
+          (took) => schedule(Math.max(intervalMs, took * RATE_BUDGET)),
+          () => undefined,
+        );
+    }, delayMs).unref();
+  };
+  schedule(intervalMs);
 
   const apps: FastifyInstance[] = [];
   const close = async () => {
-    clearInterval(ticker);
+    closed = true;
+    clearTimeout(ticker);
     director
       .off('reloaded', onReloaded)
       .off('drained', onDrained)

@@ -140,6 +140,38 @@ test(
     // Ports that have their own service still go to it: 80 is nat wrr (rs1 only while rs2 is quiesced).
     assert.deepEqual(tally(await burst(lab, 2, 80)), { [`rs1 ${addr.client}`]: 2 });
 
+    // A structural change (a service added) swaps the tables; affinity entries are carried into the
+    // new maps with the time they had left, so the client stays on its server (IPVS keeps templates).
+    const affinity = () =>
+      (
+        JSON.parse(nft('-j', 'list', 'map', 'ip', 'vsd', `aff_tcp_${addr.vip}_0`)) as {
+          nftables: { map?: { elem?: [{ elem: { val: string; expires: number } }, number][] } }[];
+        }
+      ).nftables.flatMap((o) => o.map?.elem ?? []);
+    const [held] = affinity();
+    assert.equal(held?.[0].elem.val, addr.client);
+    const added = await vsd.api('POST', '/api/v1/services', {
+      address: addr.vip,
+      port: 83,
+      forwarding: 'nat',
+      scheduler: 'rr',
+      real_servers: [{ address: addr.rs1, port: 8080 }],
+    });
+    assert.equal(added.status, 201, added.text);
+    assert.match(
+      nft('list', 'chain', 'ip', 'vsd', `vs_tcp_${addr.vip}_83`),
+      /dnat/,
+      'the tables were swapped',
+    );
+    const [carried] = affinity();
+    assert.equal(carried?.[0].elem.val, addr.client);
+    assert.equal(carried[1], held[1], 'the same real server');
+    assert.ok(
+      carried[0].elem.expires <= held[0].elem.expires && carried[0].elem.expires > 50,
+      'time left kept',
+    );
+    assert.deepEqual(tally(await burst(lab, 2, 9001)), tally(ports.slice(0, 2)));
+
     // Stop: vsd's tables are gone from the namespace.
     await vsd.stop();
     assert.doesNotMatch(nft('list', 'tables'), /vsd/);

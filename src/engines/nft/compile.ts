@@ -40,20 +40,12 @@ export function compileTables(input: NftInput): NftTable[] {
   const services = [...input.services].sort(byIdentity);
   const nat = services.filter((s) => s.forwarding === 'nat' || s.forwarding === 'fullnat');
   const dr = services.filter((s) => s.forwarding === 'dr');
-  const tables = [
-    natTable(
-      table,
-      IPV4,
-      nat.filter((s) => familyOf(s.vip) === IPV4),
-      input.passThrough,
-    ),
-    natTable(
-      table,
-      IPV6,
-      nat.filter((s) => familyOf(s.vip) === IPV6),
-      input.passThrough,
-    ),
-  ];
+  const keep = new Set(input.natFamilies ?? []);
+  const tables: NftTable[] = [];
+  for (const w of [IPV4, IPV6]) {
+    const own = nat.filter((s) => familyOf(s.vip) === w);
+    if (own.length > 0 || keep.has(w.ip)) tables.push(natTable(table, w, own, input.passThrough));
+  }
   if (dr.length > 0 && input.dr !== undefined) tables.push(drTable(table, input.dr, dr));
   return tables;
 }

@@ -22,7 +22,9 @@ import { nftServiceOfConfig, nftServiceOfState } from './from-state.ts';
 import { KernelTraffic } from './kernel-traffic.ts';
 import { linkAddress, resolveNeighbour } from './neighbours.ts';
 import { renderUpdate, type NftTable } from './model.ts';
-import type { NftDrLink } from './types.ts';
+import type { NftDrLink, NftService } from './types.ts';
+import { familyOf } from './family.ts';
+import { affinityEntries, carriedAffinity, type AffinityEntry } from './affinity-carry.ts';
 
 /** A sample may take at most 1/SAMPLE_BUDGET of the time between samples. */
 const SAMPLE_BUDGET = 10;
@@ -51,6 +53,21 @@ function withCounterValues(
   }));
 }
 
+/** The tables as loaded, with the affinity entries carried over from the tables they replace. */
+function withAffinity(
+  tables: readonly NftTable[],
+  carried: ReadonlyMap<string, readonly string[]>,
+): NftTable[] {
+  if (carried.size === 0) return [...tables];
+  return tables.map((t) => ({
+    ...t,
+    decls: t.decls.map((d) => {
+      const elements = d.kind === 'map' ? carried.get(d.name) : undefined;
+      return elements === undefined ? d : { ...d, elements };
+    }),
+  }));
+}
+
 function deleteTables(name: string): string {
   return ['ip', 'ip6', 'netdev'].map((f) => `table ${f} ${name}\ndelete table ${f} ${name}\n`).join('');
 }
@@ -64,6 +81,8 @@ export class KernelEngine implements Engine {
   /** What the kernel holds now (counter values left out), and under which table name. */
   #loaded: NftTable[] | undefined;
   #loadedName: string | undefined;
+  /** The services the loaded tables were compiled from (affinity marks name their real servers by position). */
+  #loadedServices: NftService[] = [];
   #services: readonly ServiceState[] = [];
   readonly #traffic = new KernelTraffic();
   #connections: ConnectionEntry[] = [];
@@ -172,7 +191,7 @@ export class KernelEngine implements Engine {
     for (const message of silent) this.#emit({ type: 'kernel-failed', code: 'VSD_ERR_DR_LINK', message });
   }
 
-  #compile(state: DesiredState): NftTable[] {
+  #compile(state: DesiredState): { tables: NftTable[]; services: NftService[] } {
     const facts = {
       macs: this.#macs,
       expireQuiescentTemplate: state.expireQuiescentTemplate,
@@ -185,12 +204,31 @@ export class KernelEngine implements Engine {
       vip: o.address,
       vport: o.port,
     }));
-    return compileTables({
+    const tables = compileTables({
       table: state.kernel.table,
       services,
+      natFamilies: this.#natFamilies(),
       passThrough,
       ...(dr === undefined ? {} : { dr }),
     });
+    return { tables, services };
+  }
+
+  /** The nat tables loaded now: they stay (maybe empty) while flows they NAT'ed may live. */
+  #natFamilies(): ('ip' | 'ip6')[] {
+    return (this.#loaded ?? []).map((t) => t.family).filter((f) => f !== 'netdev');
+  }
+
+  /** Affinity entries of the loaded tables, ready for the ones about to replace them. */
+  async #carryAffinity(name: string, next: readonly NftService[]): Promise<Map<string, string[]>> {
+    const families = new Set(
+      this.#loadedServices.filter((s) => s.persistence !== undefined).map((s) => familyOf(s.vip).ip),
+    );
+    const entries = new Map<string, AffinityEntry[]>();
+    for (const family of families)
+      for (const [map, list] of affinityEntries(await readTable(this.#target, family, name)))
+        entries.set(map, list);
+    return carriedAffinity(this.#loadedServices, entries, next);
   }
 
   async #sync(): Promise<void> {
@@ -201,7 +239,7 @@ export class KernelEngine implements Engine {
     const name = state.kernel.table;
     // MACs change rarely but silently (frames dr forwards never refresh them): re-read now and then.
     await this.#resolveDr(state, this.#clock.now() - this.#macsAt > MAC_REFRESH_MS);
-    const tables = this.#compile(state);
+    const { tables, services } = this.#compile(state);
     const update =
       this.#loaded !== undefined && this.#loadedName === name
         ? renderUpdate(this.#loaded, tables)
@@ -212,14 +250,18 @@ export class KernelEngine implements Engine {
       // Counters are objects of the tables: write them again with the values they have now.
       const values =
         this.#loadedName === name ? await this.#readCounters(name) : new Map<string, CounterValue>();
+      const affinity =
+        this.#loadedName === name ? await this.#carryAffinity(name, services) : new Map<string, string[]>();
       this.#traffic.setCounters(values);
       this.#traffic.retire(this.#services, state.services);
-      await applyRuleset(this.#target, renderRuleset(withCounterValues(tables, values)));
+      const text = renderRuleset(withAffinity(withCounterValues(tables, values), affinity));
+      await applyRuleset(this.#target, text);
       await this.#verify(tables);
       if (this.#loadedName !== undefined && this.#loadedName !== name)
         await applyRuleset(this.#target, deleteTables(this.#loadedName));
     }
     this.#loaded = tables;
+    this.#loadedServices = services;
     this.#loadedName = name;
     this.#services = state.services;
     this.#hasNat = state.services.some((s) => s.config.forwarding !== 'dr');
@@ -412,7 +454,11 @@ export class KernelEngine implements Engine {
       const name = this.#loadedName;
       if (name === undefined) return;
       // New flows stop now; the base chains stay so established flows keep their NAT bindings.
-      await applyRuleset(this.#target, renderRuleset(compileTables({ table: name, services: [] })));
+      const natFamilies = this.#natFamilies();
+      await applyRuleset(
+        this.#target,
+        renderRuleset(compileTables({ table: name, services: [], natFamilies })),
+      );
       const until = this.#clock.now() + graceMs;
       while (this.#clock.now() < until && (await this.#liveFlows()) > 0)
         await new Promise((r) => setTimeout(r, Math.min(200, graceMs)));

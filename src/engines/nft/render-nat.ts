@@ -231,8 +231,9 @@ function protocolLookups(w: FamilyWords, protocol: 'tcp' | 'udp', m: ProtocolMap
 }
 
 /**
- * The whole table for one family. It is written even with no services: its nat base chains keep the
- * kernel's NAT hooks registered, without which established NAT flows are reset (FINDINGS §4 caveat).
+ * The whole table for one family. Written with no services too, once the family has carried flows: its
+ * nat base chains keep the kernel's NAT hooks registered, without which established NAT flows are
+ * reset (FINDINGS §4 caveat).
  */
 export function natTable(
   table: string,

@@ -54,6 +54,13 @@ export interface NftInput {
   /** In config order, so messages can say virtual_services[i]. */
   readonly services: readonly NftService[];
   readonly dr?: NftDrLink;
+  /**
+   * Families whose nat table is written even without services of theirs: once a family's table has
+   * carried flows, its nat base chains must stay for them (FINDINGS §4). By default a family's table
+   * is written only when it has services, so IPv6 traffic through an IPv4-only director is not
+   * conntracked for nothing.
+   */
+  readonly natFamilies?: readonly ('ip' | 'ip6')[];
   /** Services another engine carries on this host (the proxy's listeners): port-0 rules pass them by. */
   readonly passThrough?: readonly {
     readonly protocol: Protocol;

@@ -47,11 +47,16 @@ test('the ruleset replaces only vsd tables, in one file, never with flush rulese
     'table netdev vsd',
     'delete table netdev vsd',
   ]);
-  // Both nat tables always carry their base chains, so the NAT hooks stay registered (FINDINGS §4).
-  const empty = compileRuleset({ services: [] });
-  assert.equal(empty.match(/type nat hook prerouting/g)?.length, 2);
-  assert.equal(empty.match(/type nat hook postrouting/g)?.length, 2);
-  assert.match(compileRuleset({ table: 'lb', services: [] }), /^table ip lb \{$/m);
+  // A family's nat table is written when it has services: IPv6 through an IPv4-only director is not
+  // conntracked for nothing.
+  assert.doesNotMatch(text, /^table ip6 vsd \{$/m);
+  assert.doesNotMatch(compileRuleset({ services: [] }), /type nat hook/);
+  // A kept family (it carried flows) keeps its base chains without services, so the NAT hooks stay
+  // registered for those flows (FINDINGS §4).
+  const kept = compileRuleset({ table: 'lb', services: [], natFamilies: ['ip', 'ip6'] });
+  assert.equal(kept.match(/type nat hook prerouting/g)?.length, 2);
+  assert.equal(kept.match(/type nat hook postrouting/g)?.length, 2);
+  assert.match(kept, /^table ip lb \{$/m);
 });
 
 test('rr: one slot per live server in list order, weights ignored', () => {
