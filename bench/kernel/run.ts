@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { command, ensureTools } from '../common/install.ts';
-import { killAllNow, stopAll } from '../common/processes.ts';
+import { stopAll } from '../common/processes.ts';
+import {
+  isInterrupted,
+  logFailures,
+  removeDirOnInterrupt,
+  stopEverythingOnInterrupt,
+} from '../common/interrupt.ts';
 import { renderSpread, renderTable } from '../common/table.ts';
 import { createKernelLab, type KernelLab } from './lab.ts';
 import { LOADS, runLoad, type LoadContext, type LoadName, type LoadSettings } from './loads.ts';
@@ -38,9 +44,6 @@ const TOOLS = [
 ];
 
 const log = (line: string) => console.log(line);
-/** Set by Ctrl-C/SIGTERM: everything is being stopped, and the temp dir goes too. */
-let interrupted = false;
-let removeOnInterrupt: string | undefined;
 let lab: KernelLab | undefined;
 
 interface Options {
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
     throw new Error('the kernel benchmark needs root (network namespaces, nftables)');
   ensureTools(TOOLS, log);
   const dir = mkdtempSync(join(tmpdir(), 'vsd-kernel-bench-'));
-  if (!keep) removeOnInterrupt = dir;
+  if (!keep) removeDirOnInterrupt(dir);
   const rounds: Rounds = [];
   const failures: string[] = [];
   const notes = new Set<string>();
@@ -129,7 +132,7 @@ async function main(): Promise<void> {
       rounds,
       failures,
       log,
-      interrupted: () => interrupted,
+      interrupted: isInterrupted,
     };
     for (let round = 0; round < settings.rounds; round++) {
       for (const [l, load] of loads.entries()) {
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
         // number of targets, every target takes every place equally often.
         const order = targets.map((_, i) => targets[(i + round + l) % targets.length] as TargetName);
         for (const name of order) {
-          if (interrupted) return;
+          if (isInterrupted()) return;
           await runSlot(lab, name, load, round, `[${round + 1}/${settings.rounds}] ${name}`, {
             ...ctx,
             natMode,
@@ -229,29 +232,11 @@ function printResults(
     for (const line of renderVerdict(compare(rounds, throughput, 'vsd-nat', REFERENCE))) log(`  ${line}`);
   }
   for (const n of notes) log(n);
-  if (failures.length > 0) {
-    log('');
-    log(`${failures.length} measurement(s) failed:`);
-    for (const f of failures) log(`  ${f}`);
-  }
+  logFailures(log, failures);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    log(`\n${signal}: stopping everything this benchmark started`);
-    const exit = () => {
-      lab?.net.destroy();
-      if (removeOnInterrupt !== undefined) rmSync(removeOnInterrupt, { recursive: true, force: true });
-      process.exit(130);
-    };
-    stopAll().then(exit, exit);
-  });
-}
-process.on('exit', () => {
-  killAllNow();
-  lab?.net.destroy();
-});
+stopEverythingOnInterrupt(log, () => lab?.net.destroy());
+process.on('exit', () => lab?.net.destroy());
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

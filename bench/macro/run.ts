@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTools } from '../common/install.ts';
 import { runIperf, runWrk } from '../common/load.ts';
-import { killAllNow, stopAll } from '../common/processes.ts';
+import { stopAll } from '../common/processes.ts';
+import {
+  isInterrupted,
+  logFailures,
+  removeDirOnInterrupt,
+  stopEverythingOnInterrupt,
+} from '../common/interrupt.ts';
 import { addSample, renderSpread, renderTable, type Samples } from '../common/table.ts';
 import { rssPerIdleConnection } from './idle.ts';
 import { MACRO_TOOLS } from './install.ts';
@@ -46,9 +52,6 @@ const QUICK: Omit<Settings, 'rounds'> = {
 const IDLE_PER_WORKER = 6_500;
 
 const log = (line: string) => console.log(line);
-/** Set by Ctrl-C/SIGTERM: everything is being stopped, and the temp dir goes too. */
-let interrupted = false;
-let removeOnInterrupt: string | undefined;
 const fmt = (v: number, digits = 2) => v.toFixed(digits);
 
 function parseWorkers(text: string | undefined): number | 'auto' {
@@ -109,7 +112,7 @@ async function measure(what: string, failures: string[], fn: () => Promise<strin
   try {
     log(`  ${what}: ${await fn()}`);
   } catch (err) {
-    if (interrupted) return; // its load generator was killed on purpose
+    if (isInterrupted()) return; // its load generator was killed on purpose
     const message = (err as Error).message.split('\n').slice(0, 6).join('\n    ');
     failures.push(`${what}: ${message.split('\n')[0] ?? ''}`);
     log(`  ${what}: FAILED ${message}`);
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
   const { settings, targets, keep, vsdWorkers, idle } = parseSettings();
   ensureTools(MACRO_TOOLS, log);
   const dir = mkdtempSync(join(tmpdir(), 'vsd-macro-bench-'));
-  if (!keep) removeOnInterrupt = dir;
+  if (!keep) removeDirOnInterrupt(dir);
   log(
     `vsd macro benchmark: ${settings.rounds} round(s) over ${targets.join(', ')} (vsd proxy_workers: ${vsdWorkers}); configs and logs in ${dir}`,
   );
@@ -275,25 +278,10 @@ async function main(): Promise<void> {
     log('Spread over the rounds, ±half of (max - min) as a percentage of the median; n = rounds measured:');
     log(renderSpread(samples, METRICS, targets));
   }
-  if (failures.length > 0) {
-    log('');
-    log(`${failures.length} measurement(s) failed:`);
-    for (const f of failures) log(`  ${f}`);
-  }
+  logFailures(log, failures);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    log(`\n${signal}: stopping everything this benchmark started`);
-    const exit = () => {
-      if (removeOnInterrupt !== undefined) rmSync(removeOnInterrupt, { recursive: true, force: true });
-      process.exit(130);
-    };
-    stopAll().then(exit, exit);
-  });
-}
-process.on('exit', killAllNow);
+stopEverythingOnInterrupt(log);
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
