@@ -39,7 +39,8 @@ test('every target reaches the real servers on a port of its own', () => {
 test("vsd's compiled nat ruleset does what the hand-written one does, with counters", () => {
   const vsd = compileRuleset(nftInputOf(parseConfigText(vsdConfig('/tmp/run', ADDR, 'nat'))));
   const port = HTTP_PORTS['vsd-nat'];
-  assert.match(vsd, /ip daddr 10\.231\.0\.100 tcp dport 8082 counter name "[^"]+" /);
+  assert.match(vsd, /10\.231\.0\.100 \. tcp \. 8082 : goto vs_tcp_10\.231\.0\.100_8082/);
+  assert.match(vsd, /chain vs_tcp_10\.231\.0\.100_8082 \{\n\s+counter name "[^"]+"\n/);
   assert.match(vsd, /dnat ip to numgen inc mod 2 map @sched_/);
   assert.match(vsd, new RegExp(`0 : 10\\.231\\.1\\.2 \\. ${port}, 1 : 10\\.231\\.2\\.2 \\. ${port}`));
   const hand = handRuleset(ADDR);
@@ -66,17 +67,20 @@ test("the wrk spread script sends thread n to server n (mod the list), through w
   assert.match(lua, /thread\.addr = wrk\.lookup\(s\[1\], s\[2\]\)\[1\]/);
 });
 
-test("extra services: valid, nat only, and vsd's rules for them come before the measured service's", () => {
+test('extra services: valid, nat only, and found by the same one lookup as the measured service', () => {
   const nat = parseConfigText(vsdConfig('/tmp/run', ADDR, 'nat', 300));
   assert.equal(nat.virtual_services.length, 302);
   assert.equal(nat.virtual_services.at(-1)?.address, '10.230.1.43');
   assert.equal(parseConfigText(vsdConfig('/tmp/run', ADDR, 'proxy', 300)).virtual_services.length, 2);
   const ruleset = compileRuleset(nftInputOf(parseConfigText(vsdConfig('/tmp/run', ADDR, 'nat', 3))));
-  const prerouting = ruleset.slice(ruleset.indexOf('chain prerouting'));
-  const order = [...prerouting.matchAll(/^\s+ip daddr (\S+) tcp dport (\d+) counter/gm)].map(
-    (m) => `${m[1]}:${m[2]}`,
+  const prerouting = ruleset.slice(ruleset.indexOf('chain prerouting {'), ruleset.indexOf('chain vs_'));
+  assert.deepEqual(
+    prerouting.split('\n').filter((l) => l.includes('vmap')),
+    ['    ip daddr . meta l4proto . th dport vmap @dispatch'],
   );
-  assert.deepEqual(order, [
+  const dispatch = ruleset.slice(ruleset.indexOf('map dispatch {'), ruleset.indexOf('map dispatch {') + 600);
+  const vips = [...dispatch.matchAll(/(10\.\d+\.\d+\.\d+) \. tcp \. (\d+) :/g)].map((m) => `${m[1]}:${m[2]}`);
+  assert.deepEqual(vips, [
     '10.230.0.0:80',
     '10.230.0.1:80',
     '10.230.0.2:80',

@@ -49,9 +49,9 @@ export function handRuleset(addr: LabAddresses, port: number = HTTP_PORTS['nft-h
 }
 
 /**
- * `count` more nat services that no traffic is sent to, on virtual addresses 10.230.x.y (which sort
- * before the lab's VIP, so vsd's rules for them come first and every new flow to the VIP walks past
- * them), each over two real servers on ports nothing listens on.
+ * `count` more nat services that no traffic is sent to, on virtual addresses 10.230.x.y, each over two
+ * real servers on ports nothing listens on: what a big config costs the measured service (its
+ * lookups, the daemon's counter readings).
  */
 export function extraServices(count: number, addr: LabAddresses): string {
   let out = '';

@@ -121,9 +121,7 @@ async function main(): Promise<void> {
     if (targets.includes('vsd-nat') && nat === 'auto' && natMode === 'emulated')
       notes.add('vsd-nat: emulated because `vsd check` refuses forwarding: nat in this build');
     if (extraServices > 0 && targets.includes('vsd-nat'))
-      notes.add(
-        `vsd-nat: ${extraServices} extra nat service(s) in its config, ahead of the measured ones in its rules (nft-hand has none)`,
-      );
+      notes.add(`vsd-nat: ${extraServices} extra nat service(s) in its config (nft-hand has none)`);
     for (const n of notes) log(n);
     const ctx = {
       settings,
