@@ -74,11 +74,18 @@ export function extraServices(count: number, addr: LabAddresses): string {
  * service (rs1's iperf3), both `forwarding` as given, then `extra` services no traffic goes to (nat
  * only: the proxy engine would have to listen on their addresses). The socket goes to dir.
  */
-export function vsdConfig(dir: string, addr: LabAddresses, forwarding: 'nat' | 'proxy', extra = 0): string {
+export function vsdConfig(
+  dir: string,
+  addr: LabAddresses,
+  forwarding: 'nat' | 'proxy',
+  extra = 0,
+  countBytes = true,
+): string {
   const port = HTTP_PORTS[forwarding === 'nat' ? 'vsd-nat' : 'vsd-proxy'];
   // log_level info: no engine logs per connection, and "vsd running" (the ready signal) is info.
   return `log_level: info
 shutdown_grace: 1s
+kernel: { count_bytes: ${countBytes} }
 control: { socket: ${dir}/vsd-${forwarding}.sock }
 virtual_services:
   - name: http
@@ -101,5 +108,9 @@ ${forwarding === 'nat' ? extraServices(extra, addr) : ''}`;
 
 /** The compiler's input for a parsed config, as the daemon's kernel engine builds it before anything runs. */
 export function nftInputOf(config: Config): NftInput {
-  return { table: config.kernel.table, services: config.virtual_services.map(nftServiceOfConfig) };
+  return {
+    table: config.kernel.table,
+    countBytes: config.kernel.count_bytes,
+    services: config.virtual_services.map(nftServiceOfConfig),
+  };
 }

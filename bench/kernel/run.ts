@@ -2,7 +2,7 @@
 // hand-written nft ruleset, through vsd's kernel engine (nat) and through vsd's proxy engine.
 // Usage: node bench/kernel/run.ts [--quick] [--rounds N] [--targets direct,nft-hand,vsd-nat,vsd-proxy]
 //        [--loads keep-alive,new-conn,bulk-1,bulk-4] [--vsd-nat auto|daemon|emulated] [--extra-services N]
-//        [--keep]
+//        [--count-bytes on|off] [--keep]
 // Prints a table of medians with ratios to the hand-written ruleset; it does not assert. See bench/README.md.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,8 @@ interface Options {
   readonly keep: boolean;
   readonly nat: string;
   readonly extraServices: number;
+  /** vsd-nat's kernel.count_bytes. */
+  readonly countBytes: boolean;
 }
 
 function pick<T extends string>(list: string | undefined, known: readonly T[], what: string): T[] {
@@ -73,6 +75,7 @@ function parseSettings(): Options {
       keep: { type: 'boolean', default: false },
       'vsd-nat': { type: 'string', default: 'auto' },
       'extra-services': { type: 'string', default: '0' },
+      'count-bytes': { type: 'string', default: 'on' },
     },
   });
   const rounds = Number(values.rounds ?? (values.quick ? 1 : DEFAULT_ROUNDS));
@@ -86,8 +89,19 @@ function parseSettings(): Options {
   const extraServices = Number(values['extra-services']);
   if (!Number.isInteger(extraServices) || extraServices < 0 || extraServices > 65_536)
     throw new Error(`--extra-services must be an integer from 0 to 65536, not ${values['extra-services']}`);
+  const countBytes = values['count-bytes'];
+  if (countBytes !== 'on' && countBytes !== 'off')
+    throw new Error(`--count-bytes must be on or off, not ${countBytes}`);
   const base = values.quick ? QUICK : FULL;
-  return { settings: { ...base, rounds }, targets, loads, keep: values.keep, nat, extraServices };
+  return {
+    settings: { ...base, rounds },
+    targets,
+    loads,
+    keep: values.keep,
+    nat,
+    extraServices,
+    countBytes: countBytes === 'on',
+  };
 }
 
 function natModeFor(requested: string, l: KernelLab, dir: string): NatMode {
@@ -101,7 +115,7 @@ const NAT_MODE_NOTE: Record<NatMode, string> = {
 };
 
 async function main(): Promise<void> {
-  const { settings, targets, loads, keep, nat, extraServices } = parseSettings();
+  const { settings, targets, loads, keep, nat, extraServices, countBytes } = parseSettings();
   if (process.getuid?.() !== 0)
     throw new Error('the kernel benchmark needs root (network namespaces, nftables)');
   ensureTools(TOOLS, log);
@@ -122,6 +136,8 @@ async function main(): Promise<void> {
       notes.add('vsd-nat: emulated because `vsd check` refuses forwarding: nat in this build');
     if (extraServices > 0 && targets.includes('vsd-nat'))
       notes.add(`vsd-nat: ${extraServices} extra nat service(s) in its config (nft-hand has none)`);
+    if (!countBytes && targets.includes('vsd-nat'))
+      notes.add('vsd-nat: kernel.count_bytes off (no per-packet byte counting)');
     for (const n of notes) log(n);
     const ctx = {
       settings,
@@ -145,6 +161,7 @@ async function main(): Promise<void> {
             ...ctx,
             natMode,
             extraServices,
+            countBytes,
             notes,
             stopMs,
           });
@@ -174,6 +191,7 @@ async function runSlot(
   ctx: LoadContext & {
     readonly natMode: NatMode;
     readonly extraServices: number;
+    readonly countBytes: boolean;
     readonly notes: Set<string>;
     /** The longest each target took to stop (SIGTERM to exit), ms. */
     readonly stopMs: Map<string, number>;
@@ -187,6 +205,7 @@ async function runSlot(
       dir: ctx.dir,
       natMode: ctx.natMode,
       extraServices: ctx.extraServices,
+      countBytes: ctx.countBytes,
     });
   } catch (err) {
     ctx.failures.push(`${tag} start: ${(err as Error).message.split('\n')[0] ?? ''}`);

@@ -40,6 +40,8 @@ export interface TargetContext {
   readonly natMode: NatMode;
   /** More nat services for vsd-nat that no traffic goes to (configs.ts extraServices). */
   readonly extraServices: number;
+  /** vsd-nat's kernel.count_bytes. */
+  readonly countBytes: boolean;
 }
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -55,7 +57,7 @@ function logContains(c: Child, text: string): boolean {
 
 function writeVsdConfig(ctx: TargetContext, forwarding: 'nat' | 'proxy'): string {
   const file = join(ctx.dir, `vsd-${forwarding}.yaml`);
-  writeFileSync(file, vsdConfig(ctx.dir, ctx.lab.net.addr, forwarding, ctx.extraServices));
+  writeFileSync(file, vsdConfig(ctx.dir, ctx.lab.net.addr, forwarding, ctx.extraServices, ctx.countBytes));
   return file;
 }
 

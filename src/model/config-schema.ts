@@ -121,8 +121,13 @@ export const configSchema = z.strictObject({
         .optional(),
       /** How often conntrack is read for connection counts, thresholds and the connection list. */
       sample_interval: duration('duration', 100).default(1000),
+      /**
+       * nat/fullnat: count every packet's bytes per real server (a forward-hook lookup per packet, as
+       * IPVS counts). Off, bytes show 0 and new connections are a few percent faster.
+       */
+      count_bytes: z.boolean().default(true),
     })
-    .default({ table: 'vsd', sample_interval: 1000 }),
+    .default({ table: 'vsd', sample_interval: 1000, count_bytes: true }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   virtual_services: z.array(virtualServiceSchema).default([]),
 });

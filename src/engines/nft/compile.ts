@@ -44,7 +44,8 @@ export function compileTables(input: NftInput): NftTable[] {
   const tables: NftTable[] = [];
   for (const w of [IPV4, IPV6]) {
     const own = nat.filter((s) => familyOf(s.vip) === w);
-    if (own.length > 0 || keep.has(w.ip)) tables.push(natTable(table, w, own, input.passThrough));
+    if (own.length > 0 || keep.has(w.ip))
+      tables.push(natTable(table, w, own, input.passThrough, input.countBytes ?? true));
   }
   if (dr.length > 0 && input.dr !== undefined) tables.push(drTable(table, input.dr, dr));
   return tables;

@@ -208,6 +208,7 @@ export class KernelEngine implements Engine {
       table: state.kernel.table,
       services,
       natFamilies: this.#natFamilies(),
+      countBytes: state.kernel.count_bytes,
       passThrough,
       ...(dr === undefined ? {} : { dr }),
     });

@@ -80,14 +80,16 @@ function endpoints(svc: NftService, w: FamilyWords) {
   };
 }
 
-function serviceParts(svc: NftService, w: FamilyWords, out: Parts): void {
+function serviceParts(svc: NftService, w: FamilyWords, out: Parts, countBytes: boolean): void {
   const names = objectNames(svc);
   const ep = endpoints(svc, w);
   const maps = protocolMaps(out, svc.protocol);
   out.decls.push(counter(serviceCounterName(svc)));
   for (const rs of svc.realServers) {
+    out.decls.push(counter(realServerCounterName(svc, rs)));
+    if (!countBytes) continue;
     const bytes = realServerByteCounterNames(svc, rs);
-    out.decls.push(counter(realServerCounterName(svc, rs)), counter(bytes.bytesIn), counter(bytes.bytesOut));
+    out.decls.push(counter(bytes.bytesIn), counter(bytes.bytesOut));
     const key =
       svc.vport === 0
         ? `${svc.vip} . ${rs.address}`
@@ -240,6 +242,7 @@ export function natTable(
   w: FamilyWords,
   services: readonly NftService[],
   passThrough: NftInput['passThrough'] = [],
+  countBytes = true,
 ): NftTable {
   const out: Parts = { decls: [], dispatch: [], dispatch0: [], chains: [], byProtocol: new Map() };
   // A port-0 service takes every port of its VIP but those with a service of their own, also one the
@@ -248,7 +251,7 @@ export function natTable(
   for (const p of passThrough)
     if (p.vport !== 0 && anyPort.has(`${p.protocol} ${p.vip}`))
       out.dispatch.push(`${p.vip} . ${p.protocol} . ${p.vport} : accept`);
-  for (const svc of services) serviceParts(svc, w, out);
+  for (const svc of services) serviceParts(svc, w, out, countBytes);
   const pre: string[] = [];
   const lookupDecls: NftDecl[] = [];
   if (out.dispatch.length > 0) {

@@ -61,6 +61,8 @@ export interface NftInput {
    * conntracked for nothing.
    */
   readonly natFamilies?: readonly ('ip' | 'ip6')[];
+  /** nat/fullnat: per-packet byte counters in a forward chain (default true). */
+  readonly countBytes?: boolean;
   /** Services another engine carries on this host (the proxy's listeners): port-0 rules pass them by. */
   readonly passThrough?: readonly {
     readonly protocol: Protocol;

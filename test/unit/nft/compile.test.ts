@@ -405,3 +405,10 @@ test('quiesced affinity: with quiescentAffinity a weight-0 server stays nameable
   assert.deepEqual(servers(quiet), ['0x76000001 : 10.0.0.11 . 8080']);
   assert.equal(servers({ ...quiet, quiescentAffinity: true }).length, 2);
 });
+
+test('count_bytes off: no forward chain and no byte counters; new flows are still counted per server', () => {
+  const text = compileRuleset({ ...GOLDEN['nat-wrr']!, countBytes: false });
+  assert.doesNotMatch(text, /chain forward|bytes_in_|counter r[io]_/);
+  assert.match(text, /counter name "rs_tcp_10\.0\.0\.100_80_10\.0\.0\.11_8080"/);
+  assert.match(compileRuleset(GOLDEN['nat-wrr']!), /type filter hook forward priority 100;/);
+});
