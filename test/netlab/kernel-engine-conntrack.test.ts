@@ -12,6 +12,7 @@ interface RsView {
   address: string;
   state: string;
   active: number;
+  stats: { connections: number; bytesIn: number; bytesOut: number };
 }
 interface ServiceView {
   port: number;
@@ -56,7 +57,10 @@ test(
   - { address: ${addr.vip}, port: 81, forwarding: nat, scheduler: rr, drain_timeout: 1s,
       real_servers: [ { address: ${addr.rs1}, port: 8080 }, { address: ${addr.rs2}, port: 8080 } ] }
 `,
+      // Counts and the connection table come from conntrack, not from the byte counters: turned off here.
+      { kernel: 'count_bytes: false' },
     );
+    assert.doesNotMatch(vsd.nft('list', 'table', 'ip', 'vsd'), /chain forward|bytes_in/);
     const service = async (port: number) =>
       ((await vsd.api('GET', '/api/v1/services')).body as ServiceView[]).find((s) => s.port === port);
     const rs = async (port: number, a: string) =>
@@ -78,6 +82,14 @@ test(
     );
     // Overloaded: new flows skip rs1 (an in-place update of the maps).
     assert.deepEqual(tally(await burst(lab, 4, 80)), { [`rs2 ${addr.client}`]: 4 });
+    // Without byte counting, new flows are still counted per real server; bytes stay 0.
+    await waitUntil(
+      'rs2 to count 4 connections',
+      async () => (await rs(80, addr.rs2))?.stats.connections === 4,
+    );
+    const unCounted = (await rs(80, addr.rs2))?.stats;
+    assert.equal(unCounted?.bytesIn, 0);
+    assert.equal(unCounted?.bytesOut, 0);
     assert.equal(await held.echo('busy'), 'busy');
 
     // Drain with a 1 s deadline: the established flow goes on until then, and is cut after it.
