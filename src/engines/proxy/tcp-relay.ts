@@ -12,6 +12,7 @@ import { chooseDest } from './choose-dest.ts';
 import { proxyHeader } from './proxy-protocol.ts';
 import type { RelayContext } from './relay-context.ts';
 import type { LiveBytes } from './traffic.ts';
+import { upstreamOnread } from './upstream-read.ts';
 
 type TcpState = 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT';
 
@@ -37,6 +38,9 @@ function onData(this: Side, chunk: Buffer): void {
   const peer = this[PEER];
   if (peer !== undefined && !peer.write(chunk)) this.pause();
 }
+// Reading from the real server skips 'data' events (see upstream-read.ts); false from write() stops it
+// until the client drains, as pause() does in onData.
+const UPSTREAM_ONREAD = upstreamOnread((upstream: Side) => upstream[PEER]);
 function onDrain(this: Side): void {
   const peer = this[PEER];
   if (peer !== undefined && !peer.destroyed) peer.resume();
@@ -180,6 +184,7 @@ export class TcpRelay implements LiveBytes {
       port: dest.port,
       allowHalfOpen: true,
       noDelay: true,
+      onread: UPSTREAM_ONREAD,
     }) as Side;
     upstream[RELAY] = this;
     this.#upstream = upstream;
@@ -245,7 +250,6 @@ export class TcpRelay implements LiveBytes {
     client.on('end', onClientEnd);
     upstream.on('end', onUpstreamEnd);
     client.on('data', onData);
-    upstream.on('data', onData);
     client.on('drain', onDrain);
     upstream.on('drain', onDrain);
     client.resume(); // accepted paused (pauseOnConnect) until there was somewhere to send its bytes
