@@ -391,13 +391,19 @@ export class KernelEngine implements Engine {
     if (overloadChanged) await this.#sync();
   }
 
-  /** Drained servers past their deadline: their remaining flows are cut (conntrack delete), as the proxy closes them. */
+  /**
+   * Drained servers past their deadline: their remaining flows are cut (conntrack delete), as the proxy
+   * closes them. UDP flows of a removed server are cut at once with expire_nodest_conn, so clients
+   * re-schedule (as the proxy engine ends such sessions).
+   */
   async #cutExpiredDrains(): Promise<void> {
     const now = this.#clock.now();
+    const expireNodest = this.#state?.expireNodestConn === true;
     for (const svc of this.#services) {
       if (svc.config.forwarding === 'dr') continue;
+      const atOnce = expireNodest && svc.config.protocol === 'udp';
       for (const d of svc.draining) {
-        if (d.deadline > now || svc.counts.total(d.dest.slot) === 0) continue;
+        if ((!atOnce && d.deadline > now) || svc.counts.total(d.dest.slot) === 0) continue;
         await deleteConntrack(this.#target, {
           protocol: svc.config.protocol,
           origDst: svc.config.address,
