@@ -115,8 +115,8 @@ test(
     });
 
     await t.test('persistence: each client keeps its server over several connections', async (c) => {
-      // A second client address: rr gives the first new client rs1 and the second rs2; with affinity
-      // each keeps its own, where plain rr over interleaved connections would give each both servers.
+      // A second client address. With affinity the first new client (A) keeps rr's first pick, rs1,
+      // and the second (B) its second, rs2; plain rr over this order (A A B A B B) would give A both.
       const second = '10.231.0.3';
       execFileSync('ip', ['-n', lab.client, 'addr', 'add', `${second}/24`, 'dev', 'eth0']);
       c.after(() => execFileSync('ip', ['-n', lab.client, 'addr', 'del', `${second}/24`, 'dev', 'eth0']));
@@ -129,10 +129,8 @@ test(
       });
       const a: string[] = [];
       const b: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        a.push(...(await burst(lab, 1, 91, addr.vip, addr.client)));
-        b.push(...(await burst(lab, 1, 91, addr.vip, second)));
-      }
+      for (const source of [addr.client, addr.client, second, addr.client, second, second])
+        (source === second ? b : a).push(...(await burst(lab, 1, 91, addr.vip, source)));
       assert.deepEqual(tally(a), { [`rs1 ${addr.client}`]: 3 });
       assert.deepEqual(tally(b), { [`rs2 ${second}`]: 3 });
       // The affinity map holds both clients, with the service's timeout.
