@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
+import { createNatLab, netlabUnavailable } from '../helpers/netlab.ts';
 import { burst, hold, serverCode, tally, startRealServers } from '../helpers/netlab-traffic.ts';
 import { startLabDirector, waitUntil } from '../helpers/netlab-vsd.ts';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { isVsdError } from '../../src/model/errors.ts';
 import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { applyRuleset, readCounters, readTable } from '../../src/engines/nft/apply.ts';
-import { GOLDEN, rs, service } from '../unit/nft/fixtures.ts';
+import { GOLDEN, rs, service } from '../helpers/nft-fixtures.ts';
 import { netlabUnavailable } from '../helpers/netlab.ts';
 
 test(
