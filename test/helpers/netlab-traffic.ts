@@ -215,7 +215,7 @@ export function hold(lab: NatLab, port: number, host = lab.addr.vip): HeldConnec
   };
 }
 
-/** One UDP flow from the client (a fixed source port): `send` resolves with the answer's first word. */
+/** One UDP flow from the client (a fixed source port): `send` resolves with the answer, or "SILENT". */
 export async function holdUdp(lab: NatLab, port: number, host = lab.addr.vip) {
   const child = lab.spawnIn(lab.client, [process.execPath, '-e', udpHoldCode(host, port)]);
   const out = lines(child);
