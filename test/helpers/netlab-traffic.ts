@@ -228,3 +228,19 @@ export async function holdUdp(lab: NatLab, port: number, host = lab.addr.vip) {
     end: () => child.stdin?.end(),
   };
 }
+
+/** One datagram from each of n new sockets (so n flows for conntrack to track); prints "sent" at the end. */
+export function udpSprayCode(host: string, port: number, n: number): string {
+  return `
+const dgram = process.getBuiltinModule('node:dgram');
+(async () => {
+  for (let i = 0; i < ${n}; i += 200) {
+    await Promise.all(Array.from({ length: Math.min(200, ${n} - i) }, () => new Promise((resolve) => {
+      const s = dgram.createSocket(${JSON.stringify(host.includes(':') ? 'udp6' : 'udp4')});
+      s.on('error', () => resolve());
+      s.send('x', ${port}, ${JSON.stringify(host)}, () => { s.close(); resolve(); });
+    })));
+  }
+  console.log('sent');
+})();`;
+}

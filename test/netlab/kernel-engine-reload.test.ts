@@ -114,7 +114,7 @@ test(
         // Every 100 ms: rs1 answers until the deadline, then (the engine reads conntrack at the
         // deadline, see the conntrack test for the margin) the flow is cut and its next datagram is
         // scheduled afresh, to rs2.
-        const LATE = 100 + 100 + 1500;
+        const LATE = 100 + 100 + 1000;
         const answers: { at: number; answer: string }[] = [];
         while (Date.now() - answered < DEADLINE + LATE + 1000) {
           await new Promise((r) => setTimeout(r, 100));
