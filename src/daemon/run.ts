@@ -1,24 +1,12 @@
 // Runs the composed Director, its health link and the API until SIGTERM/SIGINT; SIGHUP reloads the
 // config file.
 import type { Config } from '../model/config-schema.ts';
-import { loadConfigFile } from '../model/config.ts';
-import { isVsdError } from '../model/errors.ts';
-import type { ReloadPlan } from '../director/plan-reload.ts';
 import { startApi, type RunningApi } from '../api/server.ts';
 import { createDirector, proxyWorkerCount } from './compose.ts';
 import { HealthLink } from './health-link.ts';
 import type { Logger } from './logger.ts';
-
-function summarize(plan: ReloadPlan): string[] {
-  return [
-    ...plan.services.map((s) =>
-      s.kind === 'update'
-        ? `update ${s.key}: ${[...s.fields, ...s.realServers.map((r) => `${r.kind} ${r.key}`), ...(s.reordered ? ['reorder'] : [])].join(', ')}`
-        : `${s.kind} ${s.key}`,
-    ),
-    ...plan.globals.map((g) => `set ${g}`),
-  ];
-}
+import { checkTokenFile } from './preflight.ts';
+import { FileReloader } from './reload.ts';
 
 export interface RunOptions {
   /** Reloaded on SIGHUP. Without it SIGHUP is logged and ignored. */
@@ -28,6 +16,7 @@ export interface RunOptions {
 
 /** Starts the director and resolves when it has stopped after a signal. */
 export async function runUntilSignal(config: Config, log: Logger, options: RunOptions = {}): Promise<void> {
+  await checkTokenFile(config.control);
   const director = createDirector(log, proxyWorkerCount(config.proxy_workers));
   try {
     await director.start(config);
@@ -39,13 +28,14 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
   health.sync();
   director.on('reloaded', () => health.sync());
   const path = options.configPath;
+  const reloader = path === undefined ? undefined : new FileReloader(director, log, path);
   let api: RunningApi;
   try {
     api = await startApi({
       director,
       control: config.control,
       health: () => health.view(),
-      ...(path ? { reloadFile: async () => director.reload(await loadConfigFile(path)) } : {}),
+      ...(reloader ? { reloadFile: ({ force }) => reloader.reload({ force, via: 'API' }) } : {}),
     });
   } catch (err) {
     await health.close();
@@ -57,25 +47,6 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
     { services: config.virtual_services.length, pid: process.pid },
     `vsd running ${config.virtual_services.length} virtual service(s)`,
   );
-  const reload = async (path: string) => {
-    try {
-      const next = await loadConfigFile(path);
-      const plan = await director.reload(next);
-      if (next.control.socket !== config.control.socket)
-        log.warn('control.socket changed: it takes effect at the next restart');
-      if (next.proxy_workers !== config.proxy_workers)
-        log.warn('proxy_workers changed: it takes effect at the next restart');
-      if (plan.empty) log.info({ path }, 'reload: no change');
-      else log.info({ path, changes: summarize(plan) }, 'reloaded');
-    } catch (err) {
-      const code = isVsdError(err) ? err.code : 'unknown';
-      const details = isVsdError(err) ? err.details : [];
-      log.error(
-        { path, code, details },
-        `reload failed, running config unchanged: ${(err as Error).message}`,
-      );
-    }
-  };
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       log.info(
@@ -91,7 +62,8 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
         .then(resolve, resolve);
     };
     const hup = () => {
-      if (options.configPath) void reload(options.configPath);
+      // A failed reload is logged by the reloader; the running config stays.
+      if (reloader) reloader.reload({ force: false, via: 'SIGHUP' }).catch(() => undefined);
       else log.warn('SIGHUP: this director was not started from a config file; nothing to reload');
     };
     process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', hup);
