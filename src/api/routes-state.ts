@@ -76,10 +76,11 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (req.query.format === 'yaml') return reply.type('application/yaml').send(stringify(input));
     return input;
   });
-  // Restore: a whole config, applied as a difference.
-  app.put('/api/v1/config', async (req) =>
-    planView(await director.reload(validateConfig(req.body, 'request body'))),
-  );
+  // Restore: a whole config, applied as a difference (a runtime change, as vsadm's are).
+  app.put('/api/v1/config', async (req) => {
+    const next = validateConfig(req.body, 'request body');
+    return planView(await director.change(() => next));
+  });
 
   // ?force=1 (or a body {"force": true}) applies a file that removes every or most services.
   app.post<{ Querystring: { force?: string } }>('/api/v1/reload', async (req) => {

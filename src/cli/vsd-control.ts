@@ -1,8 +1,9 @@
-// `vsd` subcommands that talk to a running daemon over its control API: reload (and, with the runtime
-// overlay, diff and save). The daemon is found with --socket PATH, else the control.socket of
+// `vsd` subcommands that talk to a running daemon over its control API: reload, diff (the runtime
+// overlay) and save. The daemon is found with --socket PATH, else the control.socket of
 // --config FILE, else $VSD_SOCKET, else the default socket; --url URL (or $VSD_URL, with $VSD_TOKEN)
 // reaches it over HTTP instead.
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { apiRequest, type ApiResponse, type ApiTarget } from '../api/client.ts';
 import { DEFAULT_SOCKET } from '../model/config-schema.ts';
@@ -74,5 +75,91 @@ export async function reloadCommand(
     for (const s of plan.services) out(`${s.kind} ${s.key}`);
     for (const g of plan.globals) out(`set ${g}`);
   }
+  return 0;
+}
+
+interface OverlayView {
+  config_path: string;
+  updated_at: string;
+  globals: Record<string, unknown>;
+  services: {
+    key: string;
+    removed?: boolean;
+    settings?: Record<string, unknown>;
+    real_servers?: Record<string, unknown>;
+  }[];
+}
+
+async function getOverlay(target: ApiTarget): Promise<OverlayView | undefined> {
+  const r = await apiRequest(target, 'GET', '/api/v1/overlay');
+  if (r.status === 404) return undefined;
+  if (r.status !== 200) throw apiError(r);
+  return r.body as OverlayView;
+}
+
+/** `vsd diff [--json]`: the runtime changes the daemon keeps over its config file. */
+export async function diffCommand(
+  target: ApiTarget,
+  json: boolean,
+  out: (line: string) => void,
+): Promise<number> {
+  const doc = await getOverlay(target);
+  if (!doc)
+    throw new VsdError('VSD_ERR_BAD_REQUEST', 'this daemon was not started from a config file: no overlay');
+  if (json) {
+    out(JSON.stringify(doc, null, 2));
+    return 0;
+  }
+  if (doc.services.length === 0 && Object.keys(doc.globals).length === 0) {
+    out(`no runtime changes over ${doc.config_path}`);
+    return 0;
+  }
+  out(`runtime changes over ${doc.config_path} (last ${doc.updated_at}):`);
+  for (const [key, value] of Object.entries(doc.globals)) out(`  set ${key}: ${JSON.stringify(value)}`);
+  for (const s of doc.services) {
+    if (s.removed) {
+      out(`  remove ${s.key}`);
+      continue;
+    }
+    if (s.settings) out(`  set ${s.key}: ${JSON.stringify(s.settings)}`);
+    for (const [rs, value] of Object.entries(s.real_servers ?? {}))
+      out(
+        value === null ? `  remove ${s.key} -> ${rs}` : `  set ${s.key} -> ${rs}: ${JSON.stringify(value)}`,
+      );
+  }
+  return 0;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+/**
+ * `vsd save [--output FILE]`: the running config (the file with the runtime changes) as a config
+ * file. Written over the daemon's own config file, the overlay is folded in: it is cleared and the
+ * daemon reloads the file, which now says what runs.
+ */
+export async function saveCommand(
+  target: ApiTarget,
+  output: string | undefined,
+  out: (line: string) => void,
+): Promise<number> {
+  const r = await apiRequest(target, 'GET', '/api/v1/config?format=yaml');
+  if (r.status !== 200) throw apiError(r);
+  if (output === undefined) {
+    out(r.text.trimEnd());
+    return 0;
+  }
+  await writeAtomically(output, r.text);
+  const doc = await getOverlay(target);
+  if (doc && doc.config_path === resolve(output)) {
+    const cleared = await apiRequest(target, 'DELETE', '/api/v1/overlay');
+    if (cleared.status !== 200) throw apiError(cleared);
+    const reloaded = await apiRequest(target, 'POST', '/api/v1/reload');
+    if (reloaded.status !== 200) throw apiError(reloaded);
+    out(`vsd save: wrote ${output}; the runtime changes are now part of it (overlay cleared)`);
+  } else out(`vsd save: wrote ${output}`);
   return 0;
 }

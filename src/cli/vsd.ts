@@ -5,7 +5,7 @@ import { isVsdError, VsdError } from '../model/errors.ts';
 import { createLogger } from '../daemon/logger.ts';
 import { preflight } from '../daemon/preflight.ts';
 import { runUntilSignal } from '../daemon/run.ts';
-import { controlTarget, reloadCommand } from './vsd-control.ts';
+import { controlTarget, diffCommand, reloadCommand, saveCommand } from './vsd-control.ts';
 import { demoConfig, startDemoBackend } from './demo.ts';
 import { agentMain } from './agent.ts';
 
@@ -16,7 +16,11 @@ commands:
   check --config FILE   validate a config file and print any errors
   reload [--force]      make the running daemon re-read its config file; --force applies a file that
                         removes every service or more than reload_max_removed of them
-                        (the daemon: --socket PATH, --config FILE's control.socket, or --url URL)
+  diff [--json]         the runtime changes (vsadm, API) the daemon keeps over its config file
+  save [--output FILE]  the running config as a config file; over the daemon's own file, the
+                        runtime changes become part of it
+                        (reload, diff, save reach the daemon by --socket PATH, --config FILE's
+                        control.socket, or --url URL)
   agent [--port N] [--formula F]
                         on a real server: answer agent checks with a weight from its load (see docs/health.md)
   demo [--port N] [--api-port M]
@@ -60,6 +64,8 @@ export async function main(
         socket: { type: 'string' },
         url: { type: 'string' },
         force: { type: 'boolean' },
+        json: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -95,6 +101,10 @@ export async function main(
       }
       case 'reload':
         return await reloadCommand(await controlTarget(values), values.force === true, out);
+      case 'diff':
+        return await diffCommand(await controlTarget(values), values.json === true, out);
+      case 'save':
+        return await saveCommand(await controlTarget(values), values.output, out);
       case 'demo':
         return await runDemo(values.port, values['api-port'], err);
       default:

@@ -26,25 +26,31 @@ function summarize(plan: ReloadPlan): string[] {
   ];
 }
 
+/** What runs is the file with the runtime changes on top (runtime-overlay.ts). */
+export interface FileOverlay {
+  compose(file: Config): Config;
+  /** The reload of `file` succeeded. */
+  accept(file: Config): void;
+}
+
 export class FileReloader {
   readonly #director: Director;
   readonly #log: Logger;
   readonly #path: string;
   readonly #read: StableReadOptions;
-  /** Turns the file's config into what should run (the runtime overlay puts its changes on top). */
-  readonly #compose: (file: Config) => Config;
+  readonly #overlay: FileOverlay | undefined;
 
   constructor(
     director: Director,
     log: Logger,
     path: string,
-    options: { read?: StableReadOptions; compose?: (file: Config) => Config } = {},
+    options: { read?: StableReadOptions; overlay?: FileOverlay | undefined } = {},
   ) {
     this.#director = director;
     this.#log = log;
     this.#path = path;
     this.#read = options.read ?? {};
-    this.#compose = options.compose ?? ((file) => file);
+    this.#overlay = options.overlay;
   }
 
   /** Applies the file; a failure is logged with its code and thrown, the running config unchanged. */
@@ -52,10 +58,11 @@ export class FileReloader {
     const path = this.#path;
     try {
       const file = await readConfigStably(path, this.#read);
-      const next = this.#compose(file);
+      const next = this.#overlay ? this.#overlay.compose(file) : file;
       const running = this.#director.config;
       if (running && !request.force) guardRemovals(running, next, path);
       const plan = await this.#director.reload(next);
+      this.#overlay?.accept(file);
       if (running && next.control.socket !== running.control.socket)
         this.#log.warn('control.socket changed: it takes effect at the next restart');
       if (running && next.proxy_workers !== running.proxy_workers)

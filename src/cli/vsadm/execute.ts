@@ -102,7 +102,7 @@ export async function execute(target: ApiTarget, command: VsadmCommand, program 
       );
     case 'clear': {
       const config = await getJson<Record<string, unknown>>(target, '/api/v1/config');
-      return call(
+      const cleared = await call(
         target,
         'PUT',
         '/api/v1/config',
@@ -110,6 +110,13 @@ export async function execute(target: ApiTarget, command: VsadmCommand, program 
         'No such service',
         'Service already exists',
       );
+      if (cleared.exitCode !== 0) return cleared;
+      // And forget the runtime overlay: the next reload or restart runs the config file alone. A
+      // daemon not started from a file has none (404).
+      const forgot = await apiRequest(target, 'DELETE', '/api/v1/overlay');
+      return forgot.status === 200 || forgot.status === 404
+        ? cleared
+        : apiFailure(forgot.body, 'No such service', 'Service already exists');
     }
     case 'add-server':
     case 'edit-server': {
