@@ -42,7 +42,7 @@ export async function startLabDirector(
   const file = join(dir, 'vsd.yaml');
   writeFileSync(
     file,
-    `control: { socket: ${socket} }\nkernel: { sample_interval: 100ms${options.kernel ? `, ${options.kernel}` : ''} }\n` +
+    `control: { socket: ${socket} }\nstate_dir: ${join(dir, 'state')}\nkernel: { sample_interval: 100ms${options.kernel ? `, ${options.kernel}` : ''} }\n` +
       'shutdown_grace: 1s\n' +
       `virtual_services:\n${services}`,
   );
