@@ -2,11 +2,13 @@
 // overlay) and save. The daemon is found with --socket PATH, else the control.socket of
 // --config FILE, else $VSD_SOCKET, else the default socket; --url URL (or $VSD_URL, with $VSD_TOKEN)
 // reaches it over HTTP instead.
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { apiRequest, type ApiResponse, type ApiTarget } from '../api/client.ts';
 import { DEFAULT_SOCKET } from '../model/config-schema.ts';
+import { writeFileAtomically } from '../daemon/atomic-write.ts';
+import { readConfigText } from '../daemon/config-file.ts';
 import { VsdError, type ErrorCode, ERROR_CODES } from '../model/errors.ts';
 
 export interface TargetOptions {
@@ -20,13 +22,7 @@ export interface TargetOptions {
  * to refuse, and the daemon's answer says why better than a local check.
  */
 async function socketOf(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new VsdError('VSD_ERR_CONFIG_READ', `${file}: cannot read config: ${reason}`, { cause });
-  }
+  const text = await readConfigText(file);
   let doc: unknown;
   try {
     doc = parse(text);
@@ -130,12 +126,6 @@ export async function diffCommand(
   return 0;
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, path);
-}
-
 /**
  * `vsd save [--output FILE]`: the running config (the file with the runtime changes) as a config
  * file. Written over the daemon's own config file, the overlay is folded in: it is cleared and the
@@ -152,7 +142,9 @@ export async function saveCommand(
     out(r.text.trimEnd());
     return 0;
   }
-  await writeAtomically(output, r.text);
+  // A config file keeps its permissions; a new one is the owner's only (it may hold a token).
+  const existing = await stat(output).catch(() => undefined);
+  await writeFileAtomically(output, r.text, existing ? existing.mode & 0o777 : 0o600);
   const doc = await getOverlay(target);
   if (doc && doc.config_path === resolve(output)) {
     const cleared = await apiRequest(target, 'DELETE', '/api/v1/overlay');

@@ -14,7 +14,8 @@ export interface StableReadOptions {
   readonly attempts?: number;
 }
 
-async function readText(path: string): Promise<string> {
+/** The config file's text; VSD_ERR_CONFIG_READ naming the file if it cannot be read. */
+export async function readConfigText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (cause) {
@@ -27,10 +28,10 @@ async function readText(path: string): Promise<string> {
 export async function readConfigStably(path: string, options: StableReadOptions = {}): Promise<Config> {
   const settleMs = options.settleMs ?? 100;
   const attempts = options.attempts ?? 20;
-  let previous = await readText(path);
+  let previous = await readConfigText(path);
   for (let i = 0; i < attempts; i++) {
     await sleep(settleMs, undefined, { ref: false });
-    const text = await readText(path);
+    const text = await readConfigText(path);
     if (text === previous) return parseConfigText(text, path);
     previous = text;
   }

@@ -1,12 +1,13 @@
 // Keeps the runtime overlay (overlay.ts) of a daemon started from a config file: records each runtime
 // change the Director reports, writes the document atomically to state_dir/overlay.json (temp file,
 // fsync, rename), and puts it back on top of the file at start and at each reload.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../model/config-schema.ts';
 import { isVsdError, VsdError } from '../model/errors.ts';
 import type { Director } from '../director/director.ts';
 import type { ReloadPlan } from '../director/plan-reload.ts';
+import { writeFileAtomically } from './atomic-write.ts';
 import type { Logger } from './logger.ts';
 import {
   applyOverlay,
@@ -18,18 +19,6 @@ import {
 } from './overlay.ts';
 
 export const OVERLAY_FILE = 'overlay.json';
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, path);
-}
 
 export class RuntimeOverlay {
   readonly #log: Logger;
@@ -130,7 +119,7 @@ export class RuntimeOverlay {
     this.#writing = this.#writing.then(async () => {
       try {
         await mkdir(join(this.#path, '..'), { recursive: true, mode: 0o700 });
-        await writeAtomically(this.#path, `${JSON.stringify(doc, null, 2)}\n`);
+        await writeFileAtomically(this.#path, `${JSON.stringify(doc, null, 2)}\n`);
       } catch (cause) {
         const e = new VsdError(
           'VSD_ERR_STATE',
