@@ -1,7 +1,7 @@
 // Keeps the runtime overlay (overlay.ts) of a daemon started from a config file: records each runtime
 // change the Director reports, writes the document atomically to state_dir/overlay.json (temp file,
 // fsync, rename), and puts it back on top of the file at start and at each reload.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../model/config-schema.ts';
 import { isVsdError, VsdError } from '../model/errors.ts';
@@ -54,7 +54,16 @@ export class RuntimeOverlay {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         const message = isVsdError(err) ? err.message : `${path}: ${(err as Error).message}`;
-        log.error({ path, code: 'VSD_ERR_STATE' }, `runtime overlay not applied: ${message}`);
+        // Kept aside, not overwritten by the next change: an operator may want what it held.
+        const aside = `${path}.rejected`;
+        const moved = await rename(path, aside).then(
+          () => true,
+          () => false,
+        );
+        log.error(
+          { path, code: 'VSD_ERR_STATE', ...(moved ? { keptAs: aside } : {}) },
+          `runtime overlay not applied: ${message}`,
+        );
       }
     }
     return new RuntimeOverlay(log, file.state_dir, absolute, file, doc);

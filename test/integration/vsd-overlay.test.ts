@@ -3,7 +3,7 @@
 // `vsd diff`, cleared by `vsadm -C`, and written into the file by `vsd save`. Real processes.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { apiRequest } from '../../src/api/client.ts';
 import { askName, namedBackend, unusedPort, waitFor } from '../helpers/net.ts';
@@ -152,6 +152,26 @@ test(
     // The file now says what runs: a reload changes nothing, and the change is still in force.
     assert.equal((await s.hup(daemon))?.msg, 'reload: no change');
     assert.equal(await askName('127.0.0.1', s.fromFile), 'b');
+    await s.stop(daemon);
+  },
+);
+
+test(
+  'a damaged overlay.json: the daemon starts from the file alone, logs VSD_ERR_STATE, keeps the file aside',
+  { timeout: 30_000 },
+  async (t) => {
+    const s = await setup(t);
+    const state = join(s.dir, 'state');
+    await mkdir(state, { recursive: true });
+    await writeFile(join(state, 'overlay.json'), '{"version": 1, "config_path": ');
+    const daemon = await startDaemon(t, s.file);
+    const logged = logLines(daemon).find((l) => l.msg.startsWith('runtime overlay not applied'));
+    assert.equal(logged?.code, 'VSD_ERR_STATE');
+    assert.equal(
+      await readFile(join(state, 'overlay.json.rejected'), 'utf8'),
+      '{"version": 1, "config_path": ',
+    );
+    assert.equal(await askName('127.0.0.1', s.fromFile), 'a');
     await s.stop(daemon);
   },
 );
