@@ -3,7 +3,8 @@
 // engine cannot meet are skipped by name with the reason.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNatLab, killAllIn, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
+import { createNatLab, killAllIn, type NatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import { burst, lines, longCode, serverCode, tally, startRealServers } from '../helpers/netlab-traffic.ts';
 import { startLabDirector, waitUntil, type LabDirector } from '../helpers/netlab-vsd.ts';
 
@@ -119,4 +120,6 @@ async function suite(t: TestContext, fwd: Forwarding): Promise<void> {
 }
 
 for (const fwd of ['proxy', 'nat'] as const)
-  test(`conformance: ${fwd} engine`, { skip: netlabUnavailable(), timeout: 90_000 }, (t) => suite(t, fwd));
+  test(`conformance: ${fwd} engine`, { ...needs(netlab('conntrack')), timeout: 90_000 }, (t) =>
+    suite(t, fwd),
+  );

@@ -4,7 +4,8 @@
 // that went away, and a clean stop that removes vsd's tables.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
+import { createNatLab, type NatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import {
   burst,
   httpGetCode,
@@ -43,7 +44,7 @@ function servicesYaml(lab: NatLab): string {
 
 test(
   'vsd start with nat, fullnat, persistence and a proxy service side by side: kernel forwarding behind the same API',
-  { skip: netlabUnavailable(), timeout: 60_000 },
+  { ...needs(netlab('conntrack')), timeout: 60_000 },
   async (t) => {
     const lab = createNatLab();
     t.after(() => lab.destroy());
