@@ -3,7 +3,8 @@
 // flows cut at its drain deadline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNatLab, netlabUnavailable } from '../helpers/netlab.ts';
+import { createNatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import {
   burst,
   hold,
@@ -33,7 +34,7 @@ interface ConnView {
 
 test(
   'kernel engine and conntrack: counts, connection table, thresholds, drain deadline',
-  { skip: netlabUnavailable(), timeout: 60_000 },
+  { ...needs(netlab('conntrack')), timeout: 60_000 },
   async (t) => {
     const lab = createNatLab();
     t.after(() => lab.destroy());

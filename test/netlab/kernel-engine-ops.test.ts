@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
+import { createNatLab, type NatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import {
   burst,
   hold,
@@ -41,7 +42,7 @@ const who = (answers: readonly string[]) => tally(answers.map((a) => a.split(' '
 test(
   'kernel engine operated live: IPv6 fullnat, quiesce, persistence, UDP removal, vsadm, quorum',
   {
-    skip: netlabUnavailable('conntrack'),
+    ...needs(netlab('conntrack')),
     timeout: 120_000,
   },
   async (t) => {

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
+import { createNatLab, type NatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import {
   burst,
   holdUdp,
@@ -26,7 +27,7 @@ interface ServiceView {
 test(
   'kernel engine across SIGHUP and restart: traffic follows, affinity carried or not',
   {
-    skip: netlabUnavailable('conntrack'),
+    ...needs(netlab('conntrack')),
     timeout: 120_000,
   },
   async (t) => {

@@ -13,11 +13,11 @@ import { isVsdError } from '../../src/model/errors.ts';
 import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { applyRuleset, readCounters, readTable } from '../../src/engines/nft/apply.ts';
 import { GOLDEN, rs, service } from '../helpers/nft-fixtures.ts';
-import { netlabUnavailable } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 
 test(
   'a compiled ruleset loads into a namespace, reads back, and is swapped for another',
-  { skip: netlabUnavailable() },
+  needs(netlab()),
   async (t) => {
     const netns = `vsdt-nft-${process.pid}`;
     execFileSync('ip', ['netns', 'add', netns]);
@@ -85,7 +85,7 @@ test(
 
 test(
   'every golden ruleset loads and lists again with plain `nft list ruleset` (nft 1.0.6 crashed on typeof jhash maps)',
-  { skip: netlabUnavailable() },
+  needs(netlab()),
   (t) => {
     const netns = `vsdt-nftl-${process.pid}`;
     const inNs = (...argv: string[]) =>
@@ -117,7 +117,7 @@ function shape(objects: readonly Record<string, Record<string, unknown>>[]): str
 
 test(
   'swaps are atomic: a tight `nft list` loop during 24 swaps sees the old table or the new, never none or half of one',
-  { skip: netlabUnavailable(), timeout: 60_000 },
+  { ...needs(netlab()), timeout: 60_000 },
   async (t) => {
     const netns = `vsdt-nfta-${process.pid}`;
     execFileSync('ip', ['netns', 'add', netns]);
