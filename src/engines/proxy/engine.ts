@@ -197,6 +197,6 @@ export class ProxyEngine implements Engine {
     for (const u of udp) u.closeSessions(); // UDP has no "finish": sessions end with the listener
     const deadline = Date.now() + graceMs;
     while (this.#relays.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const relay of this.#relays) relay.destroy();
+    for (const relay of this.#relays) relay.cut(); // RST: a cut transfer must not look complete
   }
 }

@@ -344,7 +344,7 @@ export class TcpRelay implements LiveBytes {
     const dest = this.#dest;
     if (dest === undefined) return;
     for (const d of this.#service.draining) {
-      if (d.dest.slot === dest.slot && now >= d.deadline) this.#abort(undefined);
+      if (d.dest.slot === dest.slot && now >= d.deadline) this.cut();
     }
   }
 
@@ -369,8 +369,15 @@ export class TcpRelay implements LiveBytes {
     return this.#flow ? formatEndpoint(this.#flow.clientAddress, this.#flow.clientPort) : 'unknown';
   }
 
-  /** Ends the relay now (grace period over). */
-  destroy(): void {
-    this.#abort(undefined);
+  /**
+   * Ends the relay now (a drain deadline or the shutdown grace ran out): both sides get RST, not FIN, so
+   * neither takes a transfer cut short for a complete one.
+   */
+  cut(): void {
+    for (const s of [this.#client, this.#upstream]) {
+      if (!s || s.destroyed) continue;
+      if (s.connecting || s.readyState === 'closed') s.destroy();
+      else s.resetAndDestroy();
+    }
   }
 }
