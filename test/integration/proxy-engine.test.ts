@@ -234,6 +234,8 @@ test('counts: active when established, inactive when half-closed, zero when clos
     bytesOut: 10,
     connectFailures: 0,
     noServer: 0,
+    sessionsRefused: 0,
+    loopsRefused: 0,
   });
   assert.deepEqual(counters.realServers.get(`127.0.0.1:${server.port}`), {
     connections: 1,
@@ -241,6 +243,8 @@ test('counts: active when established, inactive when half-closed, zero when clos
     bytesOut: 10,
     connectFailures: 0,
     noServer: 0,
+    sessionsRefused: 0,
+    loopsRefused: 0,
   });
 });
 

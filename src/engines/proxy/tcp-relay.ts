@@ -9,6 +9,7 @@ import type { ConnState } from '../../table/counts.ts';
 import type { PersistenceTemplate } from '../../table/persistence.ts';
 import type { ConnectionEntry, ServiceState } from '../../director/types.ts';
 import { chooseDest } from './choose-dest.ts';
+import { trackUpstream } from './own-upstreams.ts';
 import { proxyHeader } from './proxy-protocol.ts';
 import type { RelayContext } from './relay-context.ts';
 import type { LiveBytes } from './traffic.ts';
@@ -186,6 +187,7 @@ export class TcpRelay implements LiveBytes {
       noDelay: true,
       onread: UPSTREAM_ONREAD,
     }) as Side;
+    trackUpstream(upstream);
     upstream[RELAY] = this;
     this.#upstream = upstream;
     this.#connected = false;
@@ -376,7 +378,9 @@ export class TcpRelay implements LiveBytes {
   cut(): void {
     for (const s of [this.#client, this.#upstream]) {
       if (!s || s.destroyed) continue;
-      if (s.connecting || s.readyState === 'closed') s.destroy();
+      // libuv refuses a reset while a shutdown (our FIN) is under way, and the socket would never close.
+      const shuttingDown = s.writableEnded && !s.writableFinished;
+      if (s.connecting || shuttingDown) s.destroy();
       else s.resetAndDestroy();
     }
   }
