@@ -187,7 +187,7 @@ export class TcpRelay implements LiveBytes {
       noDelay: true,
       onread: UPSTREAM_ONREAD,
     }) as Side;
-    trackUpstream(upstream);
+    trackUpstream(upstream, dest.address, dest.port);
     upstream[RELAY] = this;
     this.#upstream = upstream;
     this.#connected = false;
