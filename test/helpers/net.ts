@@ -125,7 +125,7 @@ export async function askName(host: string, port: number, localAddress?: string)
   return line;
 }
 
-/** Waits until check() is true (or resolves true), polling; fails after timeoutMs. */
+/** Waits until check() is (or resolves to) true, polling; fails after timeoutMs. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
   timeoutMs = 5000,
