@@ -1,6 +1,8 @@
 // One proxied TCP connection: schedule, connect (trying further real servers on failure), relay both
 // ways with backpressure and half-close, and keep the service's active/inactive counts exact.
 // Idle and drain deadlines are checked by the engine's sweep, so nothing runs per chunk.
+// Longer than most files on purpose: the socket handlers are module-level functions that reach the relay
+// through symbols on its two sockets (no closure per connection), and they belong beside the one class.
 import { connect, type Socket } from 'node:net';
 import type { Dest } from '../../model/dest.ts';
 import type { Flow } from '../../model/flow.ts';
