@@ -2,8 +2,8 @@
 // field and value exactly as for a config file), which the Director then applies as a reload.
 import type { Config, ConfigInput } from '../model/config-schema.ts';
 import { configToInput } from '../model/config-input.ts';
-import { serviceKey, validateConfig } from '../model/config.ts';
-import { canonicalAddress, formatEndpoint } from '../model/address.ts';
+import { realServerKey, serviceKey, validateConfig } from '../model/config.ts';
+import { canonicalAddress } from '../model/address.ts';
 import { VsdError } from '../model/errors.ts';
 
 type ServiceInput = NonNullable<ConfigInput['virtual_services']>[number];
@@ -26,8 +26,9 @@ function findService(input: ConfigInput, key: string): { vs: ServiceInput; index
   return { vs, index };
 }
 
+/** The key of a real server as written (the address may not be canonical yet). */
 function rsEndpoint(rs: { address: string; port: number }): string {
-  return formatEndpoint(canonicalAddress(rs.address) ?? rs.address, rs.port);
+  return realServerKey({ address: canonicalAddress(rs.address) ?? rs.address, port: rs.port });
 }
 
 function findRealServer(vs: ServiceInput, key: string, serviceText: string): number {

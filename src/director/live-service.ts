@@ -4,8 +4,7 @@
 import type { VirtualServiceConfig } from '../model/config-schema.ts';
 import type { Clock } from '../model/clock.ts';
 import type { Dest } from '../model/dest.ts';
-import { formatEndpoint } from '../model/address.ts';
-import { serviceKey, serviceName } from '../model/config.ts';
+import { realServerKey, serviceKey, serviceName } from '../model/config.ts';
 import { createScheduler } from '../schedulers/registry.ts';
 import type { Scheduler } from '../schedulers/types.ts';
 import { ConnCounts } from '../table/counts.ts';
@@ -62,7 +61,7 @@ export class LiveService implements ServiceState {
     for (const d of this.draining) known.set(d.key, d.dest);
 
     const next: RealServerState[] = vs.real_servers.map((rs) => {
-      const key = formatEndpoint(rs.address, rs.port);
+      const key = realServerKey(rs);
       const slot = known.get(key)?.slot ?? this.#slot();
       this.counts.setThresholds(slot, rs.upper_threshold, rs.lower_threshold);
       return { key, config: rs, dest: { slot, address: rs.address, port: rs.port, weight: rs.weight } };
@@ -79,7 +78,7 @@ export class LiveService implements ServiceState {
     this.#configured = next;
     this.draining = draining;
     const sorry = vs.sorry_server;
-    const sorryKey = sorry && formatEndpoint(sorry.address, sorry.port);
+    const sorryKey = sorry && realServerKey(sorry);
     if (!sorry || !sorryKey) this.#sorry = undefined;
     else if (this.#sorry?.key !== sorryKey) {
       const slot = this.#slot();

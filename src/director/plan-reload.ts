@@ -2,8 +2,7 @@
 // Equal configs give an empty plan; only the differences are applied.
 import { isDeepStrictEqual } from 'node:util';
 import type { Config, RealServerConfig, VirtualServiceConfig } from '../model/config-schema.ts';
-import { formatEndpoint } from '../model/address.ts';
-import { serviceKey } from '../model/config.ts';
+import { realServerKey as rsKey, serviceKey } from '../model/config.ts';
 
 export type RealServerChange =
   | { readonly kind: 'add'; readonly key: string; readonly config: RealServerConfig }
@@ -35,9 +34,6 @@ export interface ReloadPlan {
   readonly globals: readonly string[];
   readonly empty: boolean;
 }
-
-export const rsKey = (rs: Pick<RealServerConfig, 'address' | 'port'>): string =>
-  formatEndpoint(rs.address, rs.port);
 
 function changedFields<T extends object>(a: T, b: T, skip: readonly string[] = []): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);

@@ -1,7 +1,12 @@
 // Loading and validating a config: YAML text -> schema -> cross-field rules -> Config, or a coded error.
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { configSchema, type Config, type VirtualServiceConfig } from './config-schema.ts';
+import {
+  configSchema,
+  type Config,
+  type RealServerConfig,
+  type VirtualServiceConfig,
+} from './config-schema.ts';
 import { formatIssues } from './config-errors.ts';
 import { ipv4MaskPrefix, addressFamily, formatEndpoint, isLoopback, parseHostPort } from './address.ts';
 import { VsdError } from './errors.ts';
@@ -9,6 +14,11 @@ import { VsdError } from './errors.ts';
 /** The identity of a virtual service across reloads: protocol, address and port. */
 export function serviceKey(vs: Pick<VirtualServiceConfig, 'protocol' | 'address' | 'port'>): string {
   return `${vs.protocol} ${formatEndpoint(vs.address, vs.port)}`;
+}
+
+/** The identity of a real server within its service: address and port ("10.0.0.5:80", "[::1]:80"). */
+export function realServerKey(rs: Pick<RealServerConfig, 'address' | 'port'>): string {
+  return formatEndpoint(rs.address, rs.port);
 }
 
 export function serviceName(
@@ -109,7 +119,7 @@ function crossFieldProblems(config: Config): string[] {
     const seenServers = new Map<string, number>();
     vs.real_servers.forEach((rs, j) => {
       const rat = `${at}.real_servers[${j}]`;
-      const endpoint = formatEndpoint(rs.address, rs.port);
+      const endpoint = realServerKey(rs);
       const dupRs = seenServers.get(endpoint);
       if (dupRs !== undefined) problems.push(`${rat}: ${endpoint} is already real_servers[${dupRs}]`);
       seenServers.set(endpoint, j);

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   VSD_ERR_CONNTRACK: 'conntrack could not be run, or failed to list or delete connection tracking entries.',
   VSD_ERR_DR_LINK:
     'Direct routing cannot reach a real server on its link: no such device, not on-link, or no ARP/ND answer.',
+  VSD_ERR_DIRECTOR_STATE:
+    'The Director was asked for something out of order (started twice, changed before start).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

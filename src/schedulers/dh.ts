@@ -4,7 +4,7 @@
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { addressFold, dhHash } from './hash.ts';
-import { isOverloaded } from './overhead.ts';
+import { isUsable } from './overhead.ts';
 import type { Scheduler } from './types.ts';
 
 export const DH_TABLE_SIZE = 256;
@@ -26,7 +26,7 @@ export class DhScheduler implements Scheduler {
       this.#lastFold = addressFold(flow.vip);
     }
     const d = this.#buckets[dhHash(this.#lastFold, DH_TABLE_SIZE - 1)];
-    if (d === undefined || d.weight <= 0 || isOverloaded(counts, d.slot)) return undefined;
+    if (d === undefined || !isUsable(d, counts)) return undefined;
     return d;
   }
 

@@ -8,7 +8,7 @@ import type { Flow } from '../model/flow.ts';
 import { weightedLeastIndex } from './least-load.ts';
 import { LocalityCache, MemberList } from './locality-cache.ts';
 import type { Member } from './locality-cache.ts';
-import { activeConns, isOverloaded } from './overhead.ts';
+import { activeConns, isUsable } from './overhead.ts';
 import type { Scheduler, SchedulerOptions } from './types.ts';
 
 interface LblcEntry {
@@ -43,7 +43,7 @@ export class LblcScheduler implements Scheduler {
       en.lastuse = now;
       const d = en.member.dest;
       // The kernel does not test the overload flag here; the Scheduler contract forbids overloaded servers.
-      if (d.weight > 0 && !isOverloaded(counts, d.slot) && !lblcOverloaded(d, this.#dests, counts)) return d;
+      if (isUsable(d, counts) && !lblcOverloaded(d, this.#dests, counts)) return d;
     }
     const members = this.#members.list;
     const member = members[weightedLeastIndex(this.#dests, counts, 'conn')];

@@ -3,7 +3,7 @@
 // with IPVS's garbage collection. The kernel runs that collection from a one-minute timer; here it
 // runs lazily at the start of pick(), catching up on the minutes that went by, so a ManualClock
 // drives it deterministically and no timer is needed.
-import { destKey } from '../model/dest.ts';
+import { formatEndpoint } from '../model/address.ts';
 import type { Dest } from '../model/dest.ts';
 import type { Clock } from '../model/clock.ts';
 
@@ -26,7 +26,7 @@ export class MemberList {
     const byKey = new Map<string, Member>();
     const list: Member[] = [];
     for (const dest of dests) {
-      const key = destKey(dest.address, dest.port);
+      const key = formatEndpoint(dest.address, dest.port);
       const member = this.#byKey.get(key) ?? byKey.get(key) ?? { dest };
       member.dest = dest;
       byKey.set(key, member);

@@ -13,7 +13,7 @@ import type { Flow } from '../model/flow.ts';
 import { gcdOfWeights, maxWeight } from './gcd.ts';
 import { addressFold, hsiphashU32 } from './hash.ts';
 import type { SipKey } from './hash.ts';
-import { isOverloaded } from './overhead.ts';
+import { isUsable } from './overhead.ts';
 import type { Scheduler, SchedulerOptions } from './types.ts';
 
 /** primes[CONFIG_IP_VS_MH_TAB_INDEX - 8] with the default index 12. */
@@ -51,14 +51,14 @@ export class MhScheduler implements Scheduler {
     const ihash = mhHashKey(fold, port, MH_KEY1, 0) % MH_TABLE_SIZE;
     let d = this.#table[ihash];
     if (d === undefined) return undefined;
-    if (usable(d, counts)) return d;
+    if (isUsable(d, counts)) return d;
     if (!this.#fallback) return undefined;
     // ip_vs_mh_get_fallback: rehash with offsets ihash, ihash + 1, ... around the table.
     for (let offset = 0; offset < MH_TABLE_SIZE; offset++) {
       const roffset = (offset + ihash) % MH_TABLE_SIZE;
       d = this.#table[mhHashKey(fold, port, MH_KEY1, roffset) % MH_TABLE_SIZE];
       if (d === undefined) return undefined;
-      if (usable(d, counts)) return d;
+      if (isUsable(d, counts)) return d;
     }
     return undefined;
   }
@@ -67,10 +67,6 @@ export class MhScheduler implements Scheduler {
   lookupTable(): readonly (Dest | undefined)[] {
     return this.#table;
   }
-}
-
-function usable(d: Dest, counts: CountsView): boolean {
-  return d.weight > 0 && !isOverloaded(counts, d.slot);
 }
 
 /** ip_vs_mh_permutate + ip_vs_mh_populate. */

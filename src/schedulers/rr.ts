@@ -1,9 +1,9 @@
 // Round robin, as ip_vs_rr.c: the next usable server after the one picked last, in list order.
 // Weight 0 and overloaded servers are passed over; the position survives updates.
-import { destKey } from '../model/dest.ts';
+import { formatEndpoint } from '../model/address.ts';
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
-import { isOverloaded } from './overhead.ts';
+import { isUsable } from './overhead.ts';
 import type { Scheduler } from './types.ts';
 
 export class RrScheduler implements Scheduler {
@@ -14,12 +14,12 @@ export class RrScheduler implements Scheduler {
 
   update(dests: readonly Dest[]): void {
     const index = new Map<string, number>();
-    dests.forEach((d, i) => index.set(destKey(d.address, d.port), i));
+    dests.forEach((d, i) => index.set(formatEndpoint(d.address, d.port), i));
     // ip_vs_rr_del_dest steps back to the previous entry when the current one goes; so do we.
     let pos = -1;
     for (let i = this.#pos; i >= 0 && pos === -1; i--) {
       const old = this.#dests[i];
-      if (old !== undefined) pos = index.get(destKey(old.address, old.port)) ?? -1;
+      if (old !== undefined) pos = index.get(formatEndpoint(old.address, old.port)) ?? -1;
     }
     this.#dests = dests.slice();
     this.#pos = pos;
@@ -32,7 +32,7 @@ export class RrScheduler implements Scheduler {
     for (let k = 1; k <= n; k++) {
       const i = (this.#pos + k) % n;
       const d = dests[i];
-      if (d !== undefined && d.weight > 0 && !isOverloaded(counts, d.slot)) {
+      if (d !== undefined && isUsable(d, counts)) {
         this.#pos = i;
         return d;
       }

@@ -5,7 +5,7 @@
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { addressFold, shHash } from './hash.ts';
-import { isOverloaded } from './overhead.ts';
+import { isUsable } from './overhead.ts';
 import type { Scheduler, SchedulerOptions } from './types.ts';
 
 const SH_TABLE_BITS = 8;
@@ -42,13 +42,13 @@ export class ShScheduler implements Scheduler {
     const ihash = shHash(fold, port, 0, MASK, SH_TABLE_BITS);
     let d = this.#buckets[ihash];
     if (d === undefined) return undefined;
-    if (usable(d, counts)) return d;
+    if (isUsable(d, counts)) return d;
     if (!this.#fallback) return undefined;
     // ip_vs_sh_get_fallback: rehash with offsets ihash, ihash + 1, ... around the table.
     for (let offset = 0; offset < SH_TABLE_SIZE; offset++) {
       d = this.#buckets[shHash(fold, port, (offset + ihash) & MASK, MASK, SH_TABLE_BITS)];
       if (d === undefined) return undefined;
-      if (usable(d, counts)) return d;
+      if (isUsable(d, counts)) return d;
     }
     return undefined;
   }
@@ -57,8 +57,4 @@ export class ShScheduler implements Scheduler {
   buckets(): readonly (Dest | undefined)[] {
     return this.#buckets;
   }
-}
-
-function usable(d: Dest, counts: CountsView): boolean {
-  return d.weight > 0 && !isOverloaded(counts, d.slot);
 }

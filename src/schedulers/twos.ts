@@ -3,7 +3,7 @@
 // The kernel draws prandom_u32() % (total + 1); here floor(random() * (total + 1)).
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
-import { connOverhead, isOverloaded } from './overhead.ts';
+import { connOverhead, isUsable } from './overhead.ts';
 import type { Scheduler, SchedulerOptions } from './types.ts';
 
 export class TwosScheduler implements Scheduler {
@@ -22,7 +22,7 @@ export class TwosScheduler implements Scheduler {
   pick(_flow: Flow, counts: CountsView): Dest | undefined {
     const dests = this.#dests;
     let total = 0;
-    for (const d of dests) if (d.weight > 0 && !isOverloaded(counts, d.slot)) total += d.weight;
+    for (const d of dests) if (isUsable(d, counts)) total += d.weight;
     if (total === 0) return undefined;
     // Inclusive of total, as the kernel adds 1: the first usable server gets one extra chance.
     let r1 = Math.floor(this.#random() * (total + 1));
@@ -32,7 +32,7 @@ export class TwosScheduler implements Scheduler {
     let oh1 = 0;
     let oh2 = 0;
     for (const d of dests) {
-      if (d.weight <= 0 || isOverloaded(counts, d.slot)) continue;
+      if (!isUsable(d, counts)) continue;
       r1 -= d.weight;
       r2 -= d.weight;
       if (r1 <= 0 && choice1 === undefined) {

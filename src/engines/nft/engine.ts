@@ -6,6 +6,7 @@ import type { Clock } from '../../model/clock.ts';
 import { systemClock } from '../../model/clock.ts';
 import type { VirtualServiceConfig } from '../../model/config-schema.ts';
 import { isVsdError, VsdError } from '../../model/errors.ts';
+import { isOverloaded } from '../../model/dest.ts';
 import type {
   ConnectionEntry,
   DesiredState,
@@ -195,7 +196,7 @@ export class KernelEngine implements Engine {
     const facts = {
       macs: this.#macs,
       expireQuiescentTemplate: state.expireQuiescentTemplate,
-      overloaded: (svc: ServiceState, slot: number) => svc.counts.overloaded[slot] === 1,
+      overloaded: (svc: ServiceState, slot: number) => isOverloaded(svc.counts, slot),
     };
     const services = state.services.map((s) => nftServiceOfState(s, facts));
     const dr = this.#drLink;

@@ -2,7 +2,7 @@
 // ways with backpressure and half-close, and keep the service's active/inactive counts exact.
 // Idle and drain deadlines are checked by the engine's sweep, so nothing runs per chunk.
 import { connect, type Socket } from 'node:net';
-import type { Dest } from '../../model/dest.ts';
+import { isUsable, type Dest } from '../../model/dest.ts';
 import type { Flow } from '../../model/flow.ts';
 import { canonicalAddress, formatEndpoint } from '../../model/address.ts';
 import type { ConnState } from '../../table/counts.ts';
@@ -138,8 +138,7 @@ export class TcpRelay implements LiveBytes {
     if (choice === undefined || !this.#tried.includes(choice.dest)) return choice;
     for (const rs of s.realServers) {
       const d = rs.dest;
-      if (d.weight > 0 && s.counts.overloaded[d.slot] !== 1 && !this.#tried.includes(d))
-        return { dest: d, template: undefined };
+      if (isUsable(d, s.counts) && !this.#tried.includes(d)) return { dest: d, template: undefined };
     }
     return undefined;
   }

@@ -120,6 +120,17 @@ virtual_services:
   ]);
 });
 
+test('a section given in part gets the defaults of the fields it leaves out', () => {
+  const config = validateConfig({
+    timeouts: { tcp: 5 },
+    kernel: { table: 'lb' },
+    control: { http: '127.0.0.1:9180' },
+  });
+  assert.deepEqual(config.timeouts, { tcp: 5000, tcp_fin: 120_000, udp: 300_000 });
+  assert.deepEqual(config.kernel, { table: 'lb', sample_interval: 1000, count_bytes: true });
+  assert.equal(config.control.socket, '/run/vsd/vsd.sock');
+});
+
 test('an empty file is a valid config with no services', () => {
   assert.deepEqual(parseConfigText('').virtual_services, []);
 });
@@ -128,6 +139,7 @@ test('a running config turns back into input that validates to the same config',
   const config = validateConfig({
     timeouts: { tcp: '15m', tcp_fin: 30, udp: '1500ms' },
     drain_timeout: '2h',
+    proxy_workers: 'auto',
     virtual_services: [
       {
         address: '::1',
