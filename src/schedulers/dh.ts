@@ -5,7 +5,8 @@ import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { addressFold, dhHash } from './hash.ts';
 import { isUsable } from './overhead.ts';
-import type { Scheduler } from './types.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler } from './types.ts';
 
 export const DH_TABLE_SIZE = 256;
 
@@ -16,7 +17,22 @@ export class DhScheduler implements Scheduler {
   #lastVip = '';
   #lastFold = 0;
 
+  #dests: Dest[] = [];
+
   update(dests: readonly Dest[]): void {
+    this.#dests = dests.slice();
+    this.#deal();
+  }
+
+  /** 256 buckets: dealing them again is cheaper than working out which ones a change moves. */
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
+    this.#deal();
+  }
+
+  /** ip_vs_dh_reassign. */
+  #deal(): void {
+    const dests = this.#dests;
     for (let i = 0; i < DH_TABLE_SIZE; i++) this.#buckets[i] = dests[i % Math.max(dests.length, 1)];
   }
 

@@ -9,7 +9,8 @@ import { weightedLeastIndex } from './least-load.ts';
 import { LocalityCache, MemberList } from './locality-cache.ts';
 import type { Member } from './locality-cache.ts';
 import { activeConns, isUsable } from './overhead.ts';
-import type { Scheduler, SchedulerOptions } from './types.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler, SchedulerOptions } from './types.ts';
 
 interface LblcEntry {
   member: Member;
@@ -21,7 +22,7 @@ export class LblcScheduler implements Scheduler {
   readonly #clock: Clock;
   readonly #members = new MemberList();
   readonly #cache: LocalityCache<LblcEntry>;
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
 
   constructor(options: Pick<SchedulerOptions, 'clock'>) {
     this.#clock = options.clock;
@@ -33,6 +34,13 @@ export class LblcScheduler implements Scheduler {
     const removed = this.#members.update(dests);
     if (removed.size === 0) return;
     for (const [key, en] of this.#cache.entries) if (removed.has(en.member)) this.#cache.entries.delete(key);
+  }
+
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
+    const gone = this.#members.changed(change);
+    if (gone === undefined) return;
+    for (const [key, en] of this.#cache.entries) if (en.member === gone) this.#cache.entries.delete(key);
   }
 
   pick(flow: Flow, counts: CountsView): Dest | undefined {

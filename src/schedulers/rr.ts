@@ -4,11 +4,12 @@ import { formatEndpoint } from '../model/address.ts';
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { isUsable } from './overhead.ts';
-import type { Scheduler } from './types.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler } from './types.ts';
 
 export class RrScheduler implements Scheduler {
   readonly name = 'rr';
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
   /** Index of the server picked last; -1 is the list head, so the next walk starts at the first. */
   #pos = -1;
 
@@ -23,6 +24,13 @@ export class RrScheduler implements Scheduler {
     }
     this.#dests = dests.slice();
     this.#pos = pos;
+  }
+
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
+    // The position follows the server it names; if that one goes, it steps back, as in update().
+    if (change.kind === 'up' && change.index <= this.#pos) this.#pos++;
+    else if (change.kind === 'down' && change.index <= this.#pos) this.#pos--;
   }
 
   pick(_flow: Flow, counts: CountsView): Dest | undefined {

@@ -6,7 +6,8 @@ import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { addressFold, shHash } from './hash.ts';
 import { isUsable } from './overhead.ts';
-import type { Scheduler, SchedulerOptions } from './types.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler, SchedulerOptions } from './types.ts';
 
 const SH_TABLE_BITS = 8;
 export const SH_TABLE_SIZE = 1 << SH_TABLE_BITS;
@@ -23,7 +24,22 @@ export class ShScheduler implements Scheduler {
     this.#usePort = options.flags.has('sh-port');
   }
 
+  #dests: Dest[] = [];
+
   update(dests: readonly Dest[]): void {
+    this.#dests = dests.slice();
+    this.#deal();
+  }
+
+  /** 256 buckets: dealing them again is cheaper than working out which ones a change moves. */
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
+    this.#deal();
+  }
+
+  /** ip_vs_sh_reassign. */
+  #deal(): void {
+    const dests = this.#dests;
     let j = 0;
     let filled = 0;
     for (let i = 0; i < SH_TABLE_SIZE; i++) {

@@ -4,12 +4,13 @@
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { connOverhead, isUsable } from './overhead.ts';
-import type { Scheduler, SchedulerOptions } from './types.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler, SchedulerOptions } from './types.ts';
 
 export class TwosScheduler implements Scheduler {
   readonly name = 'twos';
   readonly #random: () => number;
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
 
   constructor(options: Pick<SchedulerOptions, 'random'> = { random: Math.random }) {
     this.#random = options.random;
@@ -17,6 +18,10 @@ export class TwosScheduler implements Scheduler {
 
   update(dests: readonly Dest[]): void {
     this.#dests = dests.slice();
+  }
+
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
   }
 
   pick(_flow: Flow, counts: CountsView): Dest | undefined {
