@@ -15,9 +15,12 @@ import {
   type TargetChange,
   type TargetStatus,
 } from './rise-fall.ts';
-import type { Checker, CheckFailure, CheckResult, ProbeTarget } from './types.ts';
+import type { Checker, CheckResult, ProbeTarget } from './types.ts';
+
+import { checkSnapshot, type TargetSnapshot } from './snapshot.ts';
 
 export type { TargetChange, TargetStatus } from './rise-fall.ts';
+export type { CheckSnapshot, TargetSnapshot } from './snapshot.ts';
 export { healthVerdict } from './verdict.ts';
 
 export interface MonitorTarget {
@@ -28,35 +31,6 @@ export interface MonitorTarget {
   readonly port: number;
   /** Validated checks with monitor settings resolved (see checksFor() in model/health-schema.ts). */
   readonly checks: readonly CheckConfig[];
-}
-
-export interface CheckSnapshot {
-  readonly type: CheckConfig['type'];
-  readonly probe: string;
-  readonly up: boolean;
-  readonly successes: number;
-  readonly failures: number;
-  readonly rise: number;
-  readonly fall: number;
-  readonly lastOk?: boolean;
-  /** Why the last result failed, when it did. */
-  readonly lastReason?: CheckFailure;
-  readonly lastDetail?: string;
-  readonly lastLatencyMs?: number;
-  readonly lastCheckAt?: number;
-  readonly lastChange: number;
-  readonly ups: number;
-  readonly downs: number;
-  readonly runs: number;
-  readonly running: boolean;
-}
-
-export interface TargetSnapshot {
-  readonly key: string;
-  readonly address: string;
-  readonly port: number;
-  readonly status: TargetStatus;
-  readonly checks: readonly CheckSnapshot[];
 }
 
 export type OnTargetChange = (key: string, change: TargetChange) => void;
@@ -174,29 +148,7 @@ export class HealthMonitor {
       address: target.address,
       port: target.port,
       status: reported,
-      checks: runs.map(({ config, probe, state, running }) => ({
-        type: config.type,
-        probe: config.type === 'exec' ? 'local' : formatEndpoint(probe.address, probe.port),
-        up: state.up,
-        successes: state.successes,
-        failures: state.failures,
-        rise: state.rise,
-        fall: state.fall,
-        ...(state.lastResult === undefined
-          ? {}
-          : {
-              lastOk: state.lastResult.ok,
-              ...(state.lastResult.reason === undefined ? {} : { lastReason: state.lastResult.reason }),
-              lastDetail: state.lastResult.detail,
-              lastLatencyMs: state.lastResult.latencyMs,
-            }),
-        ...(state.lastCheckAt === undefined ? {} : { lastCheckAt: state.lastCheckAt }),
-        lastChange: state.lastChange,
-        ups: state.ups,
-        downs: state.downs,
-        runs: state.runs,
-        running: running !== undefined,
-      })),
+      checks: runs.map((run) => checkSnapshot(run.config, run.probe, run.state, run.running !== undefined)),
     }));
   }
 
