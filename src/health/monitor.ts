@@ -21,7 +21,6 @@ import { checkSnapshot, type TargetSnapshot } from './snapshot.ts';
 
 export type { TargetChange, TargetStatus } from './rise-fall.ts';
 export type { CheckSnapshot, TargetSnapshot } from './snapshot.ts';
-export { healthVerdict } from './verdict.ts';
 
 export interface MonitorTarget {
   /** Stable identity across update() calls, e.g. "tcp 10.0.0.1:80 -> 10.0.0.5:80". */

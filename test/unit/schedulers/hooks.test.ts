@@ -11,7 +11,7 @@ import { seededRandom } from '../../../src/schedulers/random.ts';
 import { createScheduler } from '../../../src/schedulers/registry.ts';
 import { SCHEDULER_NAMES } from '../../../src/schedulers/types.ts';
 import type { DestChange, Scheduler, SchedulerFlag, SchedulerName } from '../../../src/schedulers/types.ts';
-import { counts } from './helpers.ts';
+import { counts } from '../../helpers/schedulers.ts';
 
 const VARIANTS: { name: SchedulerName; flags: SchedulerFlag[] }[] = [
   ...SCHEDULER_NAMES.map((name) => ({ name, flags: [] })),
