@@ -42,13 +42,17 @@ interface Member {
   readonly skip: number;
 }
 
-function member(dest: Dest): Member {
+/** ip_vs_mh_permutate: a server's offset and skip in the 4093-slot table, from its address and port. */
+export function mhPreference(dest: Pick<Dest, 'address' | 'port'>): { offset: number; skip: number } {
   const fold = addressFold(dest.address);
   return {
-    dest,
     offset: mhHashKey(fold, dest.port, MH_KEY1, 0) % MH_TABLE_SIZE,
     skip: (mhHashKey(fold, dest.port, MH_KEY2, 0) % (MH_TABLE_SIZE - 1)) + 1,
   };
+}
+
+function member(dest: Dest): Member {
+  return { dest, ...mhPreference(dest) };
 }
 
 export class MhScheduler implements Scheduler {
@@ -117,7 +121,13 @@ export class MhScheduler implements Scheduler {
       next.members.length === last.members.length &&
       next.members.every((m, i) => m === last.members[i] && next.turns[i] === last.turns[i]);
     if (!same) {
-      populate(this.#table, next.members, next.turns);
+      const entries = next.members.map((m, i) => ({
+        offset: m.offset,
+        skip: m.skip,
+        turns: next.turns[i] ?? 1,
+      }));
+      const owner = maglevPopulate(MH_TABLE_SIZE, entries);
+      for (let c = 0; c < MH_TABLE_SIZE; c++) this.#table[c] = next.members[owner[c] ?? -1];
       this.#builtFrom = next;
     }
     return this.#table;
@@ -142,31 +152,42 @@ function withTurns(members: readonly Member[]): { members: Member[]; turns: numb
   return out;
 }
 
-/** ip_vs_mh_populate: servers take turns claiming their next free preferred slot until the table is full. */
-function populate(table: (Member | undefined)[], members: readonly Member[], turns: readonly number[]): void {
-  const size = MH_TABLE_SIZE;
-  const n = members.length;
-  if (n === 0) {
-    table.fill(undefined);
-    return;
-  }
-  const next = Uint32Array.from(members, (m) => m.offset);
-  const taken = new Uint8Array(size);
+/** One server as population sees it: where its preference walk starts, its step, its turns per round. */
+export interface MaglevEntry {
+  readonly offset: number;
+  readonly skip: number;
+  readonly turns: number;
+}
+
+/**
+ * ip_vs_mh_populate over a table of `size` (prime) slots: round after round, each entry in order
+ * claims `turns` slots, each its next free one along offset, offset + skip, ... (mod size), until
+ * the table is full; entries without turns take none. Returns each slot's owner as an index into
+ * `entries` (-1 when no entry has turns).
+ */
+export function maglevPopulate(size: number, entries: readonly MaglevEntry[]): Int32Array {
+  const owner = new Int32Array(size).fill(-1);
+  const n = entries.length;
+  if (!entries.some((e) => e.turns >= 1)) return owner;
+  const next = Uint32Array.from(entries, (e) => e.offset);
   let filled = 0;
   let count = 0;
   for (;;) {
     for (let j = 0; j < n;) {
-      const m = members[j] as Member;
+      const e = entries[j] as MaglevEntry;
+      if (e.turns < 1) {
+        j++; // a server added with weight 0 takes no slot
+        continue;
+      }
       let c = next[j] ?? 0;
-      while (taken[c] === 1) {
-        c += m.skip;
+      while (owner[c] !== -1) {
+        c += e.skip;
         if (c >= size) c -= size;
       }
       next[j] = c;
-      taken[c] = 1;
-      table[c] = m;
-      if (++filled === size) return;
-      if (++count >= (turns[j] ?? 1)) {
+      owner[c] = j;
+      if (++filled === size) return owner;
+      if (++count >= e.turns) {
         count = 0;
         j++;
       }
