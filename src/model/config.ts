@@ -149,7 +149,18 @@ export function parseConfigText(text: string, source = 'config'): Config {
     const lines = doc.errors.map((e) => (e.message.split('\n')[0] ?? e.message).replace(/:$/, ''));
     throw new VsdError('VSD_ERR_CONFIG_PARSE', `${source}: not valid YAML: ${lines[0]}`, { details: lines });
   }
-  return validateConfig(doc.toJS(), source);
+  let input: unknown;
+  try {
+    input = doc.toJS();
+  } catch (cause) {
+    // yaml refuses documents whose aliases expand too far (a "billion laughs" bomb) with a ReferenceError.
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new VsdError('VSD_ERR_CONFIG_PARSE', `${source}: not valid YAML: ${why}`, {
+      cause,
+      details: [why],
+    });
+  }
+  return validateConfig(input, source);
 }
 
 export async function loadConfigFile(path: string): Promise<Config> {

@@ -165,3 +165,33 @@ test('a running config turns back into input that validates to the same config',
   assert.equal(input.drain_timeout, '2h');
   assert.deepEqual(validateConfig(input), config);
 });
+
+test('a YAML alias bomb is a coded parse error, not a ReferenceError', () => {
+  const lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+  for (let i = 1; i < 12; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const next = String.fromCharCode(97 + i);
+    lines.push(
+      `${next}: &${next} [*${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}]`,
+    );
+  }
+  const { code, details } = problems(lines.join('\n'));
+  assert.equal(code, 'VSD_ERR_CONFIG_PARSE');
+  assert.match(details[0] ?? '', /alias/i);
+});
+
+test('a duration longer than the longest timer is refused, naming the field and the maximum', () => {
+  const { code, details } = problems(`
+virtual_services:
+  - address: 127.0.0.1
+    port: 80
+    connect_timeout: 1000h
+`);
+  assert.equal(code, 'VSD_ERR_CONFIG_INVALID');
+  assert.deepEqual(details, [
+    'virtual_services[0].connect_timeout: "1000h" is longer than the longest duration (2147483647 ms, about 24.8 days)',
+  ]);
+  // The longest that is kept: 2^31 - 1 ms.
+  assert.equal(parseConfigText('timeouts: { tcp: 2147483647ms }').timeouts.tcp, 2_147_483_647);
+  assert.equal(problems('shutdown_grace: 2147484').code, 'VSD_ERR_CONFIG_INVALID');
+});
