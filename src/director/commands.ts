@@ -5,6 +5,7 @@ import { configToInput } from '../model/config-input.ts';
 import { realServerKey, serviceKey, validateConfig } from '../model/config.ts';
 import { canonicalAddress } from '../model/address.ts';
 import { VsdError } from '../model/errors.ts';
+import { selfLoopLine, selfLoops } from '../model/self-loop.ts';
 
 type ServiceInput = NonNullable<ConfigInput['virtual_services']>[number];
 type RealServerInput = NonNullable<ServiceInput['real_servers']>[number];
@@ -47,7 +48,13 @@ function withoutNulls<T extends object>(merged: T): T {
 function edit(config: Config, change: (input: ConfigInput) => void): Config {
   const input = configToInput(config);
   change(input);
-  return validateConfig(input, 'change');
+  const next = validateConfig(input, 'change', { selfLoops: false });
+  const [loop, ...more] = selfLoops(next);
+  if (loop)
+    throw new VsdError('VSD_ERR_REAL_SERVER_LOOP', selfLoopLine(loop), {
+      details: [loop, ...more].map(selfLoopLine),
+    });
+  return next;
 }
 
 export function addService(config: Config, vs: ServiceInput): Config {

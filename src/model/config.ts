@@ -10,6 +10,7 @@ import {
 import { formatIssues } from './config-errors.ts';
 import { ipv4MaskPrefix, addressFamily, formatEndpoint, isLoopback, parseHostPort } from './address.ts';
 import { VsdError } from './errors.ts';
+import { selfLoopLine, selfLoops } from './self-loop.ts';
 
 /** The identity of a virtual service across reloads: protocol, address and port. */
 export function serviceKey(vs: Pick<VirtualServiceConfig, 'protocol' | 'address' | 'port'>): string {
@@ -134,11 +135,19 @@ function crossFieldProblems(config: Config): string[] {
   return problems;
 }
 
-/** Validates an already-parsed document (from YAML or the API). */
-export function validateConfig(input: unknown, source = 'config'): Config {
+/**
+ * Validates an already-parsed document (from YAML or the API). `selfLoops: false` leaves out the
+ * check for real servers that are vsd itself, for a caller that reports those with its own code.
+ */
+export function validateConfig(
+  input: unknown,
+  source = 'config',
+  options: { selfLoops?: boolean } = {},
+): Config {
   const result = configSchema.safeParse(input ?? {}, { reportInput: true });
   if (!result.success) throw invalid(formatIssues(result.error.issues), source);
   const problems = crossFieldProblems(result.data);
+  if (options.selfLoops !== false) problems.push(...selfLoops(result.data).map(selfLoopLine));
   if (problems.length > 0) throw invalid(problems, source);
   return result.data;
 }

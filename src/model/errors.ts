@@ -22,6 +22,8 @@ export const ERROR_CODES = {
     'Direct routing cannot reach a real server on its link: no such device, not on-link, or no ARP/ND answer.',
   VSD_ERR_DIRECTOR_STATE:
     'The Director was asked for something out of order (started twice, changed before start).',
+  VSD_ERR_REAL_SERVER_LOOP:
+    'A real server (or sorry server) is an address and port where vsd itself listens.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -195,3 +195,43 @@ virtual_services:
   assert.equal(parseConfigText('timeouts: { tcp: 2147483647ms }').timeouts.tcp, 2_147_483_647);
   assert.equal(problems('shutdown_grace: 2147484').code, 'VSD_ERR_CONFIG_INVALID');
 });
+
+test('a real server where vsd itself listens is refused: a VIP of the protocol, control.http, the sorry server', () => {
+  const { code, details } = problems(`
+control: { http: "127.0.0.1:9180" }
+virtual_services:
+  - address: 10.0.0.1
+    port: 80
+    sorry_server: { address: 10.0.0.1, port: 80 }
+    real_servers:
+      - { address: 10.0.0.1, port: 80 }
+      - { address: 10.0.0.2, port: 53 }
+      - { address: 127.0.0.1, port: 9180 }
+      - { address: 10.0.0.9, port: 80 }
+  - address: 10.0.0.2
+    port: 53
+    protocol: udp
+    real_servers: [{ address: 10.0.0.1, port: 80 }]
+  - address: 10.0.0.2
+    port: 80
+    real_servers: [{ address: 10.0.0.1, port: 80 }]
+`);
+  assert.equal(code, 'VSD_ERR_CONFIG_INVALID');
+  const loop = (path: string, endpoint: string, listener: string) =>
+    `${path}: ${endpoint} is where vsd itself listens (${listener}): connections would loop back into vsd`;
+  assert.deepEqual(details, [
+    loop('virtual_services[0].real_servers[0]', '10.0.0.1:80', 'tcp 10.0.0.1:80 (virtual_services[0])'),
+    loop('virtual_services[0].real_servers[2]', '127.0.0.1:9180', 'control.http'),
+    loop('virtual_services[0].sorry_server', '10.0.0.1:80', 'tcp 10.0.0.1:80 (virtual_services[0])'),
+    // tcp 10.0.0.2:53 is not a listener (the service there is udp); a udp real server at a tcp VIP neither.
+    loop('virtual_services[2].real_servers[0]', '10.0.0.1:80', 'tcp 10.0.0.1:80 (virtual_services[0])'),
+  ]);
+  // Port 0 keeps the client's port: on the service's own (port-0) address that is the service itself.
+  const portZero = problems(`
+virtual_services:
+  - { address: 10.0.0.1, port: 0, persistence: {}, forwarding: nat, real_servers: [{ address: 10.0.0.1, port: 0 }] }
+`);
+  assert.deepEqual(portZero.details, [
+    loop('virtual_services[0].real_servers[0]', '10.0.0.1:0', 'tcp 10.0.0.1:0 (virtual_services[0])'),
+  ]);
+});
