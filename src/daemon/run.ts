@@ -3,22 +3,11 @@
 import type { Config } from '../model/config-schema.ts';
 import { loadConfigFile } from '../model/config.ts';
 import { isVsdError } from '../model/errors.ts';
-import type { ReloadPlan } from '../director/plan-reload.ts';
+import { planSummary } from '../director/plan-reload.ts';
 import { startApi, type RunningApi } from '../api/server.ts';
 import { createDirector, proxyWorkerCount } from './compose.ts';
 import { HealthLink } from './health-link.ts';
 import type { Logger } from './logger.ts';
-
-function summarize(plan: ReloadPlan): string[] {
-  return [
-    ...plan.services.map((s) =>
-      s.kind === 'update'
-        ? `update ${s.key}: ${[...s.fields, ...s.realServers.map((r) => `${r.kind} ${r.key}`), ...(s.reordered ? ['reorder'] : [])].join(', ')}`
-        : `${s.kind} ${s.key}`,
-    ),
-    ...plan.globals.map((g) => `set ${g}`),
-  ];
-}
 
 export interface RunOptions {
   /** Reloaded on SIGHUP. Without it SIGHUP is logged and ignored. */
@@ -66,7 +55,7 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
       if (next.proxy_workers !== config.proxy_workers)
         log.warn('proxy_workers changed: it takes effect at the next restart');
       if (plan.empty) log.info({ path }, 'reload: no change');
-      else log.info({ path, changes: summarize(plan) }, 'reloaded');
+      else log.info({ path, ...planSummary(plan) }, 'reloaded');
     } catch (err) {
       const code = isVsdError(err) ? err.code : 'unknown';
       const details = isVsdError(err) ? err.details : [];

@@ -1,6 +1,7 @@
 // The Director: the one owner of live state. It checks that engines can carry a config out, plans
 // reloads as differences, applies them to its live services and hands the result to the engines.
 import { EventEmitter } from 'node:events';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config, ForwardingMethod, VirtualServiceConfig } from '../model/config-schema.ts';
 import type { Clock } from '../model/clock.ts';
 import { systemClock } from '../model/clock.ts';
@@ -8,8 +9,11 @@ import { VsdError } from '../model/errors.ts';
 import { serviceKey } from '../model/config.ts';
 import { PersistenceTable } from '../table/persistence.ts';
 import { LiveService } from './live-service.ts';
-import { planReload, type ReloadPlan } from './plan-reload.ts';
+import { planReloadInSlices, type ReloadPlan } from './plan-reload.ts';
 import type { ConnectionEntry, Engine, EngineCounters, HealthStatus, ServiceState } from './types.ts';
+
+/** Services plus real servers changed between two turns of the event loop in a big reload. */
+const APPLY_SLICE = 200;
 
 export interface DirectorOptions {
   /** Engines by the forwarding methods they carry out. */
@@ -142,8 +146,8 @@ export class Director extends EventEmitter<DirectorEvents> {
 
   async #apply(next: Config): Promise<ReloadPlan> {
     const current = this.#config ?? { ...next, virtual_services: [] };
-    const plan = planReload(current, next);
-    const quorumChanges = this.#applyPlan(plan, next);
+    const plan = await planReloadInSlices(current, next, APPLY_SLICE);
+    const quorumChanges = await this.#applyPlan(plan, next);
     this.#orderAs(next);
     this.#config = next;
     await this.#applyEngines(next);
@@ -151,11 +155,22 @@ export class Director extends EventEmitter<DirectorEvents> {
     return plan;
   }
 
-  /** Brings the live services to the plan; returns the services whose quorum state changed. */
-  #applyPlan(plan: ReloadPlan, next: Config): [service: string, lost: boolean][] {
+  /**
+   * Brings the live services to the plan; returns the services whose quorum state changed. A big plan
+   * goes in slices with a turn of the event loop between them, so established connections keep
+   * being forwarded (and the API answers) during a reload of thousands of services; changes stay
+   * serialized, and engines get the result once every slice is in.
+   */
+  async #applyPlan(plan: ReloadPlan, next: Config): Promise<[service: string, lost: boolean][]> {
     const drainMs = (vs: VirtualServiceConfig | undefined) => vs?.drain_timeout ?? next.drain_timeout;
     const quorumChanges: [string, boolean][] = [];
+    let work = 0;
     for (const change of plan.services) {
+      work += 1 + (change.kind === 'remove' ? 0 : change.config.real_servers.length);
+      if (work >= APPLY_SLICE) {
+        work = 0;
+        await yieldToEventLoop();
+      }
       if (change.kind === 'add') {
         const revived = this.#retired.get(change.key);
         if (revived) {

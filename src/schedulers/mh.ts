@@ -57,7 +57,8 @@ function member(dest: Dest): Member {
 
 export class MhScheduler implements Scheduler {
   readonly name = 'mh';
-  readonly #table: (Member | undefined)[] = new Array<Member | undefined>(MH_TABLE_SIZE).fill(undefined);
+  /** Allocated at the first build: a director with thousands of idle mh services keeps no tables. */
+  #table: (Member | undefined)[] = [];
   readonly #fallback: boolean;
   readonly #usePort: boolean;
   /** The servers in list order, each hashed once when it joins. */
@@ -108,7 +109,8 @@ export class MhScheduler implements Scheduler {
 
   /** The lookup table (slot -> server), for tests and diagnostics. */
   lookupTable(): readonly (Dest | undefined)[] {
-    return this.#current().map((m) => m?.dest);
+    const table = this.#current();
+    return Array.from({ length: MH_TABLE_SIZE }, (_, i) => table[i]?.dest);
   }
 
   /** The table for the current list; rebuilt only when the servers with turns, or their turns, changed. */
@@ -127,6 +129,7 @@ export class MhScheduler implements Scheduler {
         turns: next.turns[i] ?? 1,
       }));
       const owner = maglevPopulate(MH_TABLE_SIZE, entries);
+      if (this.#table.length === 0) this.#table = new Array<Member | undefined>(MH_TABLE_SIZE);
       for (let c = 0; c < MH_TABLE_SIZE; c++) this.#table[c] = next.members[owner[c] ?? -1];
       this.#builtFrom = next;
     }
