@@ -25,8 +25,8 @@ export interface ApiDeps {
   readonly director: Director;
   readonly rates: RateEstimator;
   readonly metrics: Registry;
-  /** Re-reads the config file the daemon was started from, if any. */
-  readonly reloadFile: (() => Promise<ReloadPlan>) | undefined;
+  /** Re-reads the config file the daemon was started from, if any; `force` skips the removal guard. */
+  readonly reloadFile: ((options: { force: boolean }) => Promise<ReloadPlan>) | undefined;
   readonly health: (() => readonly HealthTargetView[]) | undefined;
   /** Receives every event the SSE stream sends. */
   readonly subscribe: (listener: (event: string, data: unknown) => void) => () => void;

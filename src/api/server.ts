@@ -1,7 +1,7 @@
 // The control API: JSON over HTTP on the unix socket (mode 0600: file permissions are the
 // authentication) and optionally on a TCP listener, where a bearer token guards every request.
 import { EventEmitter } from 'node:events';
-import { chmod, mkdir, readFile, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
@@ -27,7 +27,7 @@ const RATE_BUDGET = 20;
 export interface ApiOptions {
   readonly director: Director;
   readonly control: Config['control'];
-  readonly reloadFile?: () => Promise<ReloadPlan>;
+  readonly reloadFile?: (options: { force: boolean }) => Promise<ReloadPlan>;
   /** The health monitor's state per target, for display. */
   readonly health?: () => readonly HealthTargetView[];
   /** Extra routes on both listeners. */
@@ -82,8 +82,18 @@ function withDashboard(extra?: (app: FastifyInstance) => void): (app: FastifyIns
   };
 }
 
-/** A stale socket file (no daemon behind it) is removed; a live one means another daemon runs. */
+/**
+ * A stale socket file (no daemon behind it) is removed; a live one means another daemon runs; any other
+ * file is left alone and refused (a typo in control.socket must not delete a file).
+ */
 async function clearStaleSocket(path: string): Promise<void> {
+  const found = await lstat(path).catch(() => undefined);
+  if (!found) return;
+  if (!found.isSocket())
+    throw new VsdError(
+      'VSD_ERR_CONTROL_SOCKET',
+      `control.socket: ${path} exists and is not a socket; vsd does not delete it (remove it or pick another path)`,
+    );
   const alive = await new Promise<boolean>((resolve) => {
     const s = connect(path);
     s.once('connect', () => {

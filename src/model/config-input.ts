@@ -35,6 +35,8 @@ export function configToInput(config: Config): ConfigInput {
     proxy_workers: config.proxy_workers,
     kernel: { ...config.kernel, sample_interval: formatDuration(config.kernel.sample_interval) },
     log_level: config.log_level,
+    reload_max_removed: config.reload_max_removed,
+    state_dir: config.state_dir,
     virtual_services: config.virtual_services.map((vs) => ({
       ...vs,
       scheduler_flags: [...vs.scheduler_flags],
