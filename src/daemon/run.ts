@@ -1,24 +1,15 @@
 // Runs the composed Director, its health link and the API until SIGTERM/SIGINT; SIGHUP reloads the
 // config file.
 import type { Config } from '../model/config-schema.ts';
-<<<<<<< HEAD
-import { loadConfigFile } from '../model/config.ts';
-import { isVsdError } from '../model/errors.ts';
-import { planSummary } from '../director/plan-reload.ts';
-=======
->>>>>>> main
 import { startApi, type RunningApi } from '../api/server.ts';
 import { createDirector, proxyWorkerCount } from './compose.ts';
 import { HealthLink } from './health-link.ts';
 import type { Logger } from './logger.ts';
-<<<<<<< HEAD
-=======
 import { checkTokenFile } from './preflight.ts';
 import { isEmptyOverlay } from './overlay.ts';
 import { overlayRoutes } from './overlay-routes.ts';
 import { FileReloader } from './reload.ts';
 import { RuntimeOverlay } from './runtime-overlay.ts';
->>>>>>> main
 
 export interface RunOptions {
   /** Reloaded on SIGHUP. Without it SIGHUP is logged and ignored. */
@@ -70,28 +61,6 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
     { services: director.services.length, pid: process.pid },
     `vsd running ${director.services.length} virtual service(s)`,
   );
-<<<<<<< HEAD
-  const reload = async (path: string) => {
-    try {
-      const next = await loadConfigFile(path);
-      const plan = await director.reload(next);
-      if (next.control.socket !== config.control.socket)
-        log.warn('control.socket changed: it takes effect at the next restart');
-      if (next.proxy_workers !== config.proxy_workers)
-        log.warn('proxy_workers changed: it takes effect at the next restart');
-      if (plan.empty) log.info({ path }, 'reload: no change');
-      else log.info({ path, ...planSummary(plan) }, 'reloaded');
-    } catch (err) {
-      const code = isVsdError(err) ? err.code : 'unknown';
-      const details = isVsdError(err) ? err.details : [];
-      log.error(
-        { path, code, details },
-        `reload failed, running config unchanged: ${(err as Error).message}`,
-      );
-    }
-  };
-=======
->>>>>>> main
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       log.info(
