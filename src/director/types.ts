@@ -4,7 +4,7 @@ import type { Dest } from '../model/dest.ts';
 import type { Protocol } from '../model/flow.ts';
 import type { PersistenceTable } from '../table/persistence.ts';
 import type { Scheduler } from '../schedulers/types.ts';
-import type { ConnCounts } from '../table/counts.ts';
+import type { CountsWriter } from '../table/counts.ts';
 import type { TrafficCounters } from '../model/traffic.ts';
 
 export type { TrafficCounters } from '../model/traffic.ts';
@@ -34,14 +34,18 @@ export interface HealthStatus {
   readonly inhibit?: boolean;
 }
 
-/** One virtual service as the Director runs it. Engines read it; only the Director changes it. */
+/**
+ * One virtual service as the Director runs it. Engines read it; only the Director changes it, except
+ * `counts`: table state that engines write as they see connections come and go.
+ */
 export interface ServiceState {
   /** "tcp 127.0.0.1:8080": identity across reloads. */
   readonly key: string;
   readonly name: string;
   readonly config: VirtualServiceConfig;
   readonly scheduler: Scheduler;
-  readonly counts: ConnCounts;
+  /** Engine-written: connection counts per slot (the Director only sets slots and thresholds). */
+  readonly counts: CountsWriter;
   /** Real servers that may take new connections, in config order (what the scheduler was given). */
   readonly realServers: readonly RealServerState[];
   /** Configured but failing health checks: no new connections; established ones go on. */

@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net';
 import type { Clock } from '../../model/clock.ts';
 import { systemClock } from '../../model/clock.ts';
-import type { Config, VirtualServiceConfig } from '../../model/config-schema.ts';
+import { DEFAULT_TIMEOUTS, type Config, type VirtualServiceConfig } from '../../model/config-schema.ts';
 import type {
   ConnectionEntry,
   DesiredState,
@@ -44,7 +44,7 @@ export class ProxyEngine implements Engine {
   readonly #ctx: RelayContext;
   readonly #emit: EngineEventSink;
   readonly #clock: Clock;
-  #timeouts: Config['timeouts'] = { tcp: 900_000, tcp_fin: 120_000, udp: 300_000 };
+  #timeouts: Config['timeouts'] = DEFAULT_TIMEOUTS;
   #expireNodest = true;
   readonly #persistence: { table: PersistenceTable; expireQuiescent: boolean; now: () => number };
   #sweeper: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@
 // Longer than most files on purpose: the socket handlers are module-level functions that reach the relay
 // through symbols on its two sockets (no closure per connection), and they belong beside the one class.
 import { connect, type Socket } from 'node:net';
-import type { Dest } from '../../model/dest.ts';
+import { isUsable, type Dest } from '../../model/dest.ts';
 import type { Flow } from '../../model/flow.ts';
 import { canonicalAddress, formatEndpoint } from '../../model/address.ts';
 import type { ConnState } from '../../table/counts.ts';
@@ -141,8 +141,7 @@ export class TcpRelay implements LiveBytes {
     if (choice === undefined || !this.#tried.includes(choice.dest)) return choice;
     for (const rs of s.realServers) {
       const d = rs.dest;
-      if (d.weight > 0 && s.counts.overloaded[d.slot] !== 1 && !this.#tried.includes(d))
-        return { dest: d, template: undefined };
+      if (isUsable(d, s.counts) && !this.#tried.includes(d)) return { dest: d, template: undefined };
     }
     return undefined;
   }
