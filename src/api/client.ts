@@ -17,7 +17,8 @@ export function apiRequest(
   body?: unknown,
 ): Promise<ApiResponse> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = {};
+  // Says this is no cross-site form (the HTTP listener refuses body-less changes without it).
+  const headers: Record<string, string> = { 'x-vsd-request': 'client' };
   if (payload !== undefined) headers['content-type'] = 'application/json';
   let options: RequestOptions;
   if ('socketPath' in target) options = { socketPath: target.socketPath, path, method, headers };

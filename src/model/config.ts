@@ -34,9 +34,9 @@ function crossFieldProblems(config: Config): string[] {
       problems.push(
         `control.http: ${JSON.stringify(http)} is not "address:port" (e.g. "127.0.0.1:9180" or "[::1]:9180")`,
       );
-    else if (!isLoopback(listen.host) && token === undefined && token_file === undefined)
+    else if (token === undefined && token_file === undefined)
       problems.push(
-        `control.token: required (or control.token_file) because control.http ${http} is not on loopback`,
+        `control.token_file: required (or control.token) because control.http ${http} is set: the HTTP API is as powerful as root`,
       );
   }
   if (token !== undefined && token_file !== undefined)

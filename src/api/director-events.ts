@@ -1,0 +1,25 @@
+// Which Director events the event stream (SSE) carries, and what each one sends: one table.
+import type { Director, DirectorEvents } from '../director/director.ts';
+
+type Publish = (event: string, data: unknown) => void;
+type EventTable = { readonly [K in keyof DirectorEvents]: (...args: DirectorEvents[K]) => unknown };
+
+const EVENTS: EventTable = {
+  reloaded: (plan) => plan,
+  drained: (service, realServer) => ({ service, realServer }),
+  retired: (service) => ({ service }),
+  health: (service, realServer, status) => ({ service, realServer, ...status }),
+  quorum: (service, lost) => ({ service, lost }),
+};
+
+/** Publishes every event of the table while subscribed; returns the unsubscribe. */
+export function bridgeDirectorEvents(director: Director, publish: Publish): () => void {
+  const names = Object.keys(EVENTS) as (keyof DirectorEvents)[];
+  const listeners = names.map((event) => {
+    const toData = EVENTS[event] as (...args: unknown[]) => unknown;
+    const listener = (...args: unknown[]) => publish(event, toData(...args));
+    director.on(event, listener as never);
+    return () => director.off(event, listener as never);
+  });
+  return () => listeners.forEach((off) => off());
+}
