@@ -18,8 +18,8 @@ export function bridgeDirectorEvents(director: Director, publish: Publish): () =
   const listeners = names.map((event) => {
     const toData = EVENTS[event] as (...args: unknown[]) => unknown;
     const listener = (...args: unknown[]) => publish(event, toData(...args));
-    director.on(event, listener as never);
-    return () => director.off(event, listener as never);
+    director.on(event, listener);
+    return () => director.off(event, listener);
   });
   return () => listeners.forEach((off) => off());
 }

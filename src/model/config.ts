@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { configSchema, type Config, type VirtualServiceConfig } from './config-schema.ts';
 import { formatIssues } from './config-errors.ts';
-import { ipv4MaskPrefix, addressFamily, formatEndpoint, isLoopback, parseHostPort } from './address.ts';
+import { ipv4MaskPrefix, addressFamily, formatEndpoint, parseHostPort } from './address.ts';
 import { VsdError } from './errors.ts';
 
 /** The identity of a virtual service across reloads: protocol, address and port. */
