@@ -2,6 +2,10 @@
 import { request, type RequestOptions } from 'node:http';
 import { VsdError } from '../model/errors.ts';
 
+// The shapes the API answers with, so clients (vsadm) need no import from the layers behind the API.
+export type { ServiceView } from './views.ts';
+export type { ConnectionEntry } from '../director/types.ts';
+
 export type ApiTarget = { readonly socketPath: string } | { readonly url: string; readonly token?: string };
 
 export interface ApiResponse {

@@ -1,10 +1,8 @@
-// `vsd agent`: run the load agent (src/capacity/load-agent.ts) until SIGTERM or SIGINT. Returns an
-// exit code; only bin/ calls process.exit.
+// `vsd agent`: the command line of the load agent (src/daemon/agent.ts runs it until SIGTERM or
+// SIGINT). Returns an exit code; only bin/ calls process.exit.
 import { parseArgs } from 'node:util';
 import { isVsdError, VsdError } from '../model/errors.ts';
-import { formatEndpoint } from '../model/address.ts';
-import { startLoadAgent } from '../capacity/load-agent.ts';
-import { LOAD_FORMULAS, parseFormula } from '../capacity/load-formula.ts';
+import { LOAD_FORMULAS, parseFormula, runLoadAgent, type LoadAgentOptions } from '../daemon/agent.ts';
 
 export const AGENT_USAGE = `usage: vsd agent [options]
 
@@ -42,7 +40,7 @@ function integer(name: string, text: string | undefined, min: number, max: numbe
 export async function agentMain(argv: string[], options: AgentMainOptions = {}): Promise<number> {
   const out = options.out ?? console.log;
   const err = options.err ?? console.error;
-  let agent;
+  let settings: LoadAgentOptions;
   try {
     const { values } = parseArgs({
       args: argv,
@@ -69,7 +67,7 @@ export async function agentMain(argv: string[], options: AgentMainOptions = {}):
     const minPercent = integer('min-weight', values['min-weight'], 1, 100);
     const maxConnections = integer('max-connections', values['max-connections'], 1, 10_000_000);
     const servicePort = integer('service-port', values['service-port'], 1, 65535);
-    agent = await startLoadAgent({
+    settings = {
       host: values.host ?? '0.0.0.0',
       port: integer('port', values.port, 0, 65535) ?? 9777,
       formula: {
@@ -81,7 +79,7 @@ export async function agentMain(argv: string[], options: AgentMainOptions = {}):
       ...(servicePort === undefined ? {} : { servicePort }),
       ...(values['drain-file'] === undefined ? {} : { drainFile: values['drain-file'] }),
       ...(values['down-file'] === undefined ? {} : { downFile: values['down-file'] }),
-    });
+    };
   } catch (e) {
     if (isVsdError(e)) err(`vsd agent: ${e.code}: ${e.message}`);
     else err(`vsd agent: VSD_ERR_USAGE: ${(e as Error).message}`);
@@ -91,21 +89,14 @@ export async function agentMain(argv: string[], options: AgentMainOptions = {}):
     }
     return 1;
   }
-  out(
-    `vsd agent: listening on ${formatEndpoint(agent.host, agent.port)}, answering "${await agent.answer()}"`,
-  );
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      options.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    if (options.signal?.aborted) stop();
-    else options.signal?.addEventListener('abort', stop, { once: true });
-  });
-  await agent.close();
+  try {
+    await runLoadAgent(settings, {
+      onListening: (endpoint, answer) => out(`vsd agent: listening on ${endpoint}, answering "${answer}"`),
+      signal: options.signal,
+    });
+  } catch (e) {
+    err(`vsd agent: ${isVsdError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
+    return 1;
+  }
   return 0;
 }

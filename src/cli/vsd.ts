@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../model/config.ts';
 import { isVsdError, VsdError } from '../model/errors.ts';
-import { createLogger } from './logger.ts';
-import { createDirector, runUntilSignal } from './run-director.ts';
+import { createLogger } from '../daemon/logger.ts';
+import { createDirector } from '../daemon/compose.ts';
+import { runUntilSignal } from '../daemon/run.ts';
 import { demoConfig, startDemoBackend } from './demo.ts';
 import { agentMain } from './agent.ts';
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { HealthWiring } from '../../src/cli/health-wiring.ts';
+import { HealthLink } from '../../src/daemon/health-link.ts';
 import { startDirector } from '../helpers/director.ts';
 import { askName, namedBackend, unusedPort, waitFor } from '../helpers/net.ts';
 
@@ -30,7 +30,7 @@ test(
         },
       ],
     });
-    const wiring = new HealthWiring(d.director, pino({ level: 'silent' }));
+    const wiring = new HealthLink(d.director, pino({ level: 'silent' }));
     t.after(() => wiring.close());
     wiring.sync();
 

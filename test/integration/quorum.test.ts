@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { HealthWiring } from '../../src/cli/health-wiring.ts';
+import { HealthLink } from '../../src/daemon/health-link.ts';
 import { startDirector } from '../helpers/director.ts';
 import { askName, namedBackend, unusedPort, waitFor } from '../helpers/net.ts';
 
@@ -37,7 +37,7 @@ test('losing quorum sends new connections to the sorry server, with hysteresis; 
       },
     ],
   });
-  const wiring = new HealthWiring(d.director, pino({ level: 'silent' }));
+  const wiring = new HealthLink(d.director, pino({ level: 'silent' }));
   t.after(() => wiring.close());
   const key = d.service().key;
   const [aKey, bKey] = [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`];

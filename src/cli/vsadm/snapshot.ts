@@ -1,8 +1,11 @@
 // Builds the listing snapshot vsadm formats from the daemon's general API (services, connections,
 // templates, timeouts), so the API needs nothing vsadm-specific.
-import { apiRequest, type ApiTarget } from '../../api/client.ts';
-import type { ServiceView as ApiService } from '../../api/views.ts';
-import type { ConnectionEntry } from '../../director/types.ts';
+import {
+  apiRequest,
+  type ApiTarget,
+  type ConnectionEntry,
+  type ServiceView as ApiService,
+} from '../../api/client.ts';
 import { VsdError } from '../../model/errors.ts';
 import type { ConnectionView, ServiceView, VsadmSnapshot } from './types.ts';
 

@@ -1,43 +1,13 @@
-// Runs a Director with the engines this build has, until SIGTERM/SIGINT; SIGHUP reloads the config file.
-import { availableParallelism } from 'node:os';
-import type { Config, ForwardingMethod } from '../model/config-schema.ts';
+// Runs the composed Director, its health link and the API until SIGTERM/SIGINT; SIGHUP reloads the
+// config file.
+import type { Config } from '../model/config-schema.ts';
 import { loadConfigFile } from '../model/config.ts';
 import { isVsdError } from '../model/errors.ts';
-import { Director } from '../director/director.ts';
 import type { ReloadPlan } from '../director/plan-reload.ts';
-import type { Engine, EngineEvent } from '../director/types.ts';
-import { KernelEngine } from '../engines/nft/engine.ts';
-import { ProxyEngine } from '../engines/proxy/engine.ts';
-import { WorkerProxyEngine } from '../engines/proxy/workers/worker-engine.ts';
 import { startApi, type RunningApi } from '../api/server.ts';
-import { logEngineEvent } from './engine-events.ts';
-import { HealthWiring } from './health-wiring.ts';
+import { createDirector, proxyWorkerCount } from './compose.ts';
+import { HealthLink } from './health-link.ts';
 import type { Logger } from './logger.ts';
-
-/** Worker processes for `proxy_workers` ("auto": one per CPU the process may use). */
-export function proxyWorkerCount(setting: Config['proxy_workers']): number {
-  return setting === 'auto' ? availableParallelism() : setting;
-}
-
-/** The Director with this build's engines; with workers > 1 the proxy engine forks worker processes. */
-export function createDirector(log: Logger, workers = 1): Director {
-  const emit = (event: EngineEvent) => logEngineEvent(log, event);
-  const proxy = workers > 1 ? new WorkerProxyEngine({ workers, emit }) : new ProxyEngine({ emit });
-  // Created always, but it touches nftables only once a nat, fullnat or dr service is configured.
-  const kernel = new KernelEngine({ emit });
-  const engines = new Map<ForwardingMethod, Engine>([
-    ['proxy', proxy],
-    ['nat', kernel],
-    ['fullnat', kernel],
-    ['dr', kernel],
-  ]);
-  const director = new Director({ engines });
-  director.on('drained', (service, realServer) =>
-    log.info({ service, realServer }, 'real server drained and removed'),
-  );
-  director.on('retired', (service) => log.info({ service }, 'virtual service drained and removed'));
-  return director;
-}
 
 function summarize(plan: ReloadPlan): string[] {
   return [
@@ -65,7 +35,7 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
     await director.close(0);
     throw err;
   }
-  const health = new HealthWiring(director, log);
+  const health = new HealthLink(director, log);
   health.sync();
   director.on('reloaded', () => health.sync());
   const path = options.configPath;

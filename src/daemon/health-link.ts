@@ -1,6 +1,6 @@
 // Connects health monitoring to the Director: every real server with checks becomes a monitor target,
-// every verdict becomes a Director command. Lives in cli because director and health may not import
-// each other; it is the composition root's job.
+// every verdict becomes a Director command. Lives in the composition root because director and health
+// may not import each other.
 import type { Director } from '../director/director.ts';
 import { HealthMonitor, healthVerdict, type TargetChange } from '../health/monitor.ts';
 import { checksFor } from '../model/health-schema.ts';
@@ -13,7 +13,7 @@ import type { HealthTargetView } from '../api/deps.ts';
 
 const SEP = ' -> ';
 
-export class HealthWiring {
+export class HealthLink {
   readonly #director: Director;
   readonly #log: Logger;
   readonly #monitor: HealthMonitor;
