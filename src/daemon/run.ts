@@ -40,12 +40,21 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
   director.on('reloaded', () => health.sync());
   const path = options.configPath;
   let api: RunningApi;
+  // The control settings (a new token) are read first and put in force with the rest, or the reload
+  // is refused: never a new config with the old token still in force.
+  const reloadFrom = async (file: string) => {
+    const next = await loadConfigFile(file);
+    const applyControl = await api.prepareControl(next.control);
+    const plan = await director.reload(next);
+    applyControl();
+    return { next, plan };
+  };
   try {
     api = await startApi({
       director,
       control: config.control,
       health: () => health.view(),
-      ...(path ? { reloadFile: async () => director.reload(await loadConfigFile(path)) } : {}),
+      ...(path ? { reloadFile: async () => (await reloadFrom(path)).plan } : {}),
     });
   } catch (err) {
     await health.close();
@@ -59,10 +68,7 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
   );
   const reload = async (path: string) => {
     try {
-      const next = await loadConfigFile(path);
-      const plan = await director.reload(next);
-      if (next.control.socket !== config.control.socket)
-        log.warn('control.socket changed: it takes effect at the next restart');
+      const { next, plan } = await reloadFrom(path);
       if (next.proxy_workers !== config.proxy_workers)
         log.warn('proxy_workers changed: it takes effect at the next restart');
       if (plan.empty) log.info({ path }, 'reload: no change');
