@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type ApiOptions, type RunningApi } from '../../src/api/server.ts';
-import type { ControlSettings } from '../../src/api/control-state.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { startDirector, type RunningDirector } from './director.ts';
 import { namedBackend, unusedPort, type TestServer } from './net.ts';
@@ -67,18 +66,26 @@ export interface ApiFixture {
   readonly svcPath: string;
 }
 
-/** A director with one service (one real server, A) and the API on a socket and HTTP. */
+/** A director with one service (one real server, A) and the API on a socket and HTTP, as the daemon starts them. */
 export async function apiFixture(
   t: TestContext,
-  control: Partial<ControlSettings> = {},
+  control: NonNullable<ConfigInput['control']> = {},
   extra: Partial<ApiOptions> = {},
-  more: Partial<ConfigInput> = {},
 ): Promise<ApiFixture> {
   const a = await namedBackend('A');
   t.after(() => a.close());
   const vipPort = await unusedPort();
+  const dir = await mkdtemp(join(tmpdir(), 'vsd-api-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const socketPath = join(dir, 'vsd.sock');
+  const httpPort = await unusedPort();
   const d = await startDirector(t, {
-    ...more,
+    control: {
+      socket: socketPath,
+      http: `127.0.0.1:${httpPort}`,
+      ...(control.token_file === undefined ? { token: TEST_TOKEN } : {}),
+      ...control,
+    },
     virtual_services: [
       {
         name: 'web',
@@ -88,18 +95,9 @@ export async function apiFixture(
       },
     ],
   });
-  const dir = await mkdtemp(join(tmpdir(), 'vsd-api-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const socketPath = join(dir, 'vsd.sock');
-  const httpPort = await unusedPort();
   const api = await startApi({
     director: d.director,
-    control: {
-      socket: socketPath,
-      http: `127.0.0.1:${httpPort}`,
-      ...(control.token_file === undefined ? { token: TEST_TOKEN } : {}),
-      ...control,
-    },
+    control: d.director.config!.control,
     rateIntervalMs: 200,
     ...extra,
   });
