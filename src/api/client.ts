@@ -23,7 +23,11 @@ export function apiRequest(
   const payload = body === undefined ? undefined : JSON.stringify(body);
   // Says this is no cross-site form (the HTTP listener refuses body-less changes without it).
   const headers: Record<string, string> = { 'x-vsd-request': 'client' };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    // Node sends GET and DELETE bodies unframed without it; the server would read them as a request.
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
   let options: RequestOptions;
   if ('socketPath' in target) options = { socketPath: target.socketPath, path, method, headers };
   else {
