@@ -20,16 +20,22 @@ export interface VsdProcess {
   reload(text: string): Promise<void>;
 }
 
-/** `{dir}` in the text is the temp dir; the control socket is {dir}/vsd.sock unless the text sets one. */
+/**
+ * `{dir}` in the text is the temp dir, where `files` are written first (mode 0600); the control
+ * socket is {dir}/vsd.sock unless the text sets one. `wrapper` runs vsd (prlimit ...).
+ */
 export async function startVsd(
   t: TestContext,
   text: string,
-  wrapper: readonly string[] = [],
+  options: { wrapper?: readonly string[]; files?: Record<string, string> } = {},
 ): Promise<VsdProcess> {
+  const wrapper = options.wrapper ?? [];
   const dir = await mkdtemp(join(tmpdir(), 'vsd-proc-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const configPath = join(dir, 'vsd.yaml');
   const fill = (s: string) => s.replaceAll('{dir}', dir);
+  for (const [name, content] of Object.entries(options.files ?? {}))
+    await writeFile(join(dir, name), content, { mode: 0o600 });
   await writeFile(configPath, fill(text));
   const [cmd = process.execPath, ...args] = [
     ...wrapper,

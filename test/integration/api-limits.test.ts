@@ -50,7 +50,7 @@ virtual_services:
       - { address: 127.0.0.1, port: ${a.port} }
       - { address: 127.0.0.1, port: ${b.port} }
 `,
-      ['prlimit', `--nofile=${FD_LIMIT}:${FD_LIMIT}`],
+      { wrapper: ['prlimit', `--nofile=${FD_LIMIT}:${FD_LIMIT}`] },
     );
     const pid = vsd.child.pid!;
     const sock = { socketPath: vsd.socketPath };
