@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Entry point of vsadm: hand the arguments to the CLI and exit with its code.
+// Entry point of vsadm: hand the arguments to the CLI and exit with its code. Only bin/ calls process.exit.
 import { text } from 'node:stream/consumers';
 import { vsadmMain } from '../src/cli/vsadm/main.ts';
 
-const code = await vsadmMain(process.argv.slice(2), {
-  env: process.env,
-  readStdin: () => text(process.stdin),
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-});
-process.exitCode = code;
+process.exit(
+  await vsadmMain(process.argv.slice(2), {
+    env: process.env,
+    readStdin: () => text(process.stdin),
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  }),
+);

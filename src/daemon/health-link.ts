@@ -11,14 +11,20 @@ import { runNotify } from './notify.ts';
 import type { HealthStatus } from '../director/types.ts';
 import type { HealthTargetView } from '../api/deps.ts';
 
-const SEP = ' -> ';
+/** Which real server of which service a monitor target is. */
+interface TargetOf {
+  readonly service: string;
+  readonly realServer: string;
+  /** The real server's configured weight (dynamic weights are relative to it). */
+  readonly weight: number;
+}
 
 export class HealthLink {
   readonly #director: Director;
   readonly #log: Logger;
   readonly #monitor: HealthMonitor;
-  /** Target key -> the real server's configured weight (dynamic weights are relative to it). */
-  #targets = new Map<string, number>();
+  /** Monitor target key (opaque, never parsed) -> the real server it checks. */
+  #targets = new Map<string, TargetOf>();
 
   constructor(director: Director, log: Logger) {
     this.#director = director;
@@ -58,38 +64,37 @@ export class HealthLink {
   sync(): void {
     const config = this.#director.config;
     if (!config) return;
-    const next = new Map<string, number>();
+    const next = new Map<string, TargetOf>();
     const targets = [];
     for (const vs of config.virtual_services) {
-      const svcKey = serviceKey(vs);
+      const service = serviceKey(vs);
       for (const rs of vs.real_servers) {
         const checks = checksFor(vs.health, rs.checks);
         if (checks.length === 0) continue;
-        const key = `${svcKey}${SEP}${formatEndpoint(rs.address, rs.port)}`;
-        next.set(key, rs.weight);
+        const realServer = formatEndpoint(rs.address, rs.port);
+        const key = JSON.stringify([service, realServer]);
+        next.set(key, { service, realServer, weight: rs.weight });
         targets.push({ key, address: rs.address, port: rs.port, checks });
       }
     }
     // A server whose checks were removed is healthy again by definition.
-    for (const key of this.#targets.keys()) {
-      if (!next.has(key)) {
-        const [svc = '', rs = ''] = key.split(SEP);
-        this.#director.setHealth(svc, rs, { up: true });
-      }
+    for (const [key, target] of this.#targets) {
+      if (!next.has(key)) this.#director.setHealth(target.service, target.realServer, { up: true });
     }
     this.#targets = next;
     this.#monitor.update(targets);
   }
 
   #onChange(key: string, change: TargetChange): void {
-    const [svc = '', rs = ''] = key.split(SEP);
-    const weight = this.#targets.get(key) ?? 1;
-    const changed = this.#director.setHealth(svc, rs, healthVerdict(weight, change));
+    const target = this.#targets.get(key);
+    if (!target) return;
+    const { service, realServer: rs } = target;
+    const changed = this.#director.setHealth(service, rs, healthVerdict(target.weight, change));
     if (!changed) return;
     const level = change.up ? 'info' : 'warn';
     this.#log[level](
       {
-        service: svc,
+        service,
         realServer: rs,
         up: change.up,
         state: change.state,
@@ -102,11 +107,12 @@ export class HealthLink {
 
   /** The monitor's state per checked real server, as the API shows it. */
   view(): HealthTargetView[] {
-    return this.#monitor.snapshot().map((t) => {
-      const [service = '', realServer = ''] = t.key.split(SEP);
+    return this.#monitor.snapshot().flatMap((t) => {
+      const target = this.#targets.get(t.key);
+      if (!target) return [];
       return {
-        service,
-        realServer,
+        service: target.service,
+        realServer: target.realServer,
         up: t.status.up,
         detail: t.status.detail,
         checks: t.checks.map((c) => ({

@@ -32,7 +32,8 @@ function rsEndpoint(rs: { address: string; port: number }): string {
 
 function findRealServer(vs: ServiceInput, key: string, serviceText: string): number {
   const index = (vs.real_servers ?? []).findIndex((rs) => rsEndpoint(rs) === key);
-  if (index < 0) throw new VsdError('VSD_ERR_NOT_FOUND', `no real server ${key} in ${serviceText}`);
+  if (index < 0)
+    throw new VsdError('VSD_ERR_REAL_SERVER_NOT_FOUND', `no real server ${key} in ${serviceText}`);
   return index;
 }
 

@@ -6,7 +6,7 @@ import type { Clock } from '../model/clock.ts';
 import type { Dest } from '../model/dest.ts';
 import { formatEndpoint } from '../model/address.ts';
 import { serviceKey, serviceName } from '../model/config.ts';
-import { createScheduler } from '../schedulers/registry.ts';
+import { sameScheduler, serviceScheduler } from '../schedulers/registry.ts';
 import type { Scheduler } from '../schedulers/types.ts';
 import { ConnCounts } from '../table/counts.ts';
 import type { DrainingServer, HealthStatus, RealServerState, ServiceState } from './types.ts';
@@ -37,12 +37,8 @@ export class LiveService implements ServiceState {
     this.key = serviceKey(vs);
     this.name = serviceName(vs);
     this.config = vs;
-    this.scheduler = this.#newScheduler(vs);
+    this.scheduler = serviceScheduler(vs, clock);
     this.reconfigure(vs, drainTimeoutMs);
-  }
-
-  #newScheduler(vs: VirtualServiceConfig): Scheduler {
-    return createScheduler(vs.scheduler, { flags: new Set(vs.scheduler_flags), clock: this.#clock });
   }
 
   #slot(): number {
@@ -51,12 +47,10 @@ export class LiveService implements ServiceState {
 
   /** Brings the service to a new config of the same key; counts of servers that stay carry over. */
   reconfigure(vs: VirtualServiceConfig, drainTimeoutMs: number): void {
-    const schedulerChanged =
-      vs.scheduler !== this.config.scheduler ||
-      vs.scheduler_flags.join() !== this.config.scheduler_flags.join();
+    const schedulerChanged = !sameScheduler(vs, this.config);
     this.config = vs;
     this.name = serviceName(vs);
-    if (schedulerChanged) this.scheduler = this.#newScheduler(vs);
+    if (schedulerChanged) this.scheduler = serviceScheduler(vs, this.#clock);
     const known = new Map<string, Dest>();
     for (const rs of this.#configured) known.set(rs.key, rs.dest);
     for (const d of this.draining) known.set(d.key, d.dest);

@@ -1,5 +1,6 @@
 // Scheduler names to implementations. Unknown names fail with the list of valid ones.
-import { systemClock } from '../model/clock.ts';
+import { systemClock, type Clock } from '../model/clock.ts';
+import type { VirtualServiceConfig } from '../model/config-schema.ts';
 import { VsdError } from '../model/errors.ts';
 import { DhScheduler } from './dh.ts';
 import { FoScheduler } from './fo.ts';
@@ -52,4 +53,17 @@ export function createScheduler(name: string, options: Partial<SchedulerOptions>
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
   });
+}
+
+/** What a virtual service's config says about its scheduler. */
+export type SchedulerChoice = Pick<VirtualServiceConfig, 'scheduler' | 'scheduler_flags'>;
+
+/** The scheduler a virtual service's config names, with its flags. */
+export function serviceScheduler(vs: SchedulerChoice, clock: Clock): Scheduler {
+  return createScheduler(vs.scheduler, { flags: new Set(vs.scheduler_flags), clock });
+}
+
+/** Both configs name the same scheduler and flags: the running one stays (and keeps its position). */
+export function sameScheduler(a: SchedulerChoice, b: SchedulerChoice): boolean {
+  return a.scheduler === b.scheduler && a.scheduler_flags.join() === b.scheduler_flags.join();
 }

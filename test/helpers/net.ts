@@ -125,10 +125,14 @@ export async function askName(host: string, port: number, localAddress?: string)
   return line;
 }
 
-/** Waits until check() is true, polling; fails after timeoutMs. */
-export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+/** Waits until check() is (or resolves to) true, polling; fails after timeoutMs. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }

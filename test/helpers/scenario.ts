@@ -2,7 +2,36 @@
 // connections that each ask for a name, and connections held open so counts build up.
 import type { TestContext } from 'node:test';
 import type { Socket } from 'node:net';
+import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { askName, namedBackend, openAndReadLine, type TestServer } from './net.ts';
+
+export type ServiceInput = NonNullable<ConfigInput['virtual_services']>[number];
+export type RealServerInput = NonNullable<ServiceInput['real_servers']>[number];
+
+/** A real server: a test server (at its host), or a bare port on 127.0.0.1 (one nothing listens on). */
+export type Backend = TestServer | number;
+/** A backend alone, with a weight, or with more real-server fields. */
+export type RealServerSpec = Backend | [Backend, number | Partial<RealServerInput>];
+
+/**
+ * A virtual service on 127.0.0.1:`port` (or `extra.address`) as a user would write it, one real server
+ * per spec; `extra` sets any other service field.
+ */
+export function svc(
+  port: number,
+  servers: RealServerSpec[],
+  extra: Partial<ServiceInput> = {},
+): ServiceInput {
+  const realServer = (spec: RealServerSpec): RealServerInput => {
+    const [backend, more] = Array.isArray(spec) ? spec : [spec, {}];
+    const at =
+      typeof backend === 'number'
+        ? { address: '127.0.0.1', port: backend }
+        : { address: backend.host, port: backend.port };
+    return { ...at, ...(typeof more === 'number' ? { weight: more } : more) };
+  };
+  return { address: '127.0.0.1', port, ...extra, real_servers: servers.map(realServer) };
+}
 
 /** Named backends on `host` (or each on its own host with [name, host] pairs), closed after the test. */
 export async function backends(

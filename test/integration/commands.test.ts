@@ -64,7 +64,7 @@ test('bad changes are refused with coded errors naming what is wrong, and change
   );
   await refused(
     (c) => cmd.removeRealServer(c, key, '127.0.0.1:1'),
-    'VSD_ERR_NOT_FOUND',
+    'VSD_ERR_REAL_SERVER_NOT_FOUND',
     /no real server 127\.0\.0\.1:1/,
   );
   await refused((c) => cmd.removeService(c, 'tcp 127.0.0.1:1'), 'VSD_ERR_NOT_FOUND', /no virtual service/);

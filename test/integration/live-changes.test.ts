@@ -8,25 +8,20 @@ import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { isVsdError } from '../../src/model/errors.ts';
 import { startDirector } from '../helpers/director.ts';
-import { backends } from '../helpers/scenario.ts';
+import { backends, svc, type RealServerSpec, type ServiceInput } from '../helpers/scenario.ts';
 import { askName, openAndReadLine, unusedPort, waitFor, type TestServer } from '../helpers/net.ts';
 
 const VIP = '127.0.0.1';
 
-const svc = (port: number, servers: [TestServer, number][], extra: Record<string, unknown> = {}) => ({
-  address: VIP,
-  port,
-  scheduler: 'wrr' as const,
-  real_servers: servers.map(([b, weight]) => ({ address: '127.0.0.1', port: b.port, weight })),
-  ...extra,
-});
+const wrr = (port: number, servers: RealServerSpec[], extra: Partial<ServiceInput> = {}) =>
+  svc(port, servers, { scheduler: 'wrr', ...extra });
 
 test('removing a real server drains it: established connections go on, new ones go elsewhere, then it is reaped', async (t) => {
   const [a, b] = await backends(t, ['A', 'B']);
   const port = await unusedPort();
   const d = await startDirector(t, {
     virtual_services: [
-      svc(port, [
+      wrr(port, [
         [a!, 1],
         [b!, 1],
       ]),
@@ -37,10 +32,10 @@ test('removing a real server drains it: established connections go on, new ones 
   t.after(() => held.socket.destroy());
   const drained: string[] = [];
   d.director.on('drained', (_s, rs) => drained.push(rs));
-  await d.director.reload(validateConfig({ virtual_services: [svc(port, [[b!, 1]])] }));
-  const s = d.service();
-  assert.equal(s.draining.length, 1);
-  assert.equal(s.counts.active[0], 1, 'slot 0 (A) still counts its connection');
+  await d.director.reload(validateConfig({ virtual_services: [wrr(port, [[b!, 1]])] }));
+  const drainingA = await d.realServer(a!.port);
+  assert.equal(drainingA.state, 'draining');
+  assert.equal(drainingA.active, 1, 'A still counts its connection');
   for (let i = 0; i < 4; i++) assert.equal(await askName(VIP, port), 'B');
   const echoed = once(held.socket, 'data');
   held.socket.write('still\n');
@@ -50,10 +45,21 @@ test('removing a real server drains it: established connections go on, new ones 
   held.socket.removeAllListeners('close');
   held.socket.end();
   await once(held.socket, 'close');
-  await waitFor(() => s.counts.active[0] === 0 && s.counts.inactive[0] === 0, 2000, 'A to be idle');
+  await waitFor(
+    async () => {
+      const row = await d.realServer(a!.port);
+      return row.active === 0 && row.inactive === 0;
+    },
+    2000,
+    'A to be idle',
+  );
   d.director.sweep();
   assert.deepEqual(drained, [`127.0.0.1:${a!.port}`]);
-  assert.equal(s.draining.length, 0);
+  assert.deepEqual(
+    (await d.view()).real_servers.map((r) => [r.port, r.state]),
+    [[b!.port, 'up']],
+    'A is gone',
+  );
 });
 
 test('the drain timeout closes what is left of a removed server', async (t) => {
@@ -61,7 +67,7 @@ test('the drain timeout closes what is left of a removed server', async (t) => {
   const port = await unusedPort();
   const config = (servers: [TestServer, number][]): ConfigInput => ({
     drain_timeout: '200ms',
-    virtual_services: [svc(port, servers)],
+    virtual_services: [wrr(port, servers)],
   });
   const d = await startDirector(
     t,
@@ -86,7 +92,7 @@ test('reweighting keeps counts; an equal config is a no-op; re-adding a draining
   const port = await unusedPort();
   const d = await startDirector(t, {
     virtual_services: [
-      svc(port, [
+      wrr(port, [
         [a!, 1],
         [b!, 1],
       ]),
@@ -94,12 +100,15 @@ test('reweighting keeps counts; an equal config is a no-op; re-adding a draining
   });
   const held = await openAndReadLine(VIP, port);
   t.after(() => held.socket.destroy());
-  const s = d.service();
-  assert.equal(s.counts.active[0], 1);
+  const rows = async () => (await d.view()).real_servers.map((r) => [r.port, r.state, r.weight, r.active]);
+  assert.deepEqual(await rows(), [
+    [a!.port, 'up', 1, 1],
+    [b!.port, 'up', 1, 0],
+  ]);
   const plan = await d.director.reload(
     validateConfig({
       virtual_services: [
-        svc(port, [
+        wrr(port, [
           [a!, 1],
           [b!, 1],
         ]),
@@ -110,46 +119,55 @@ test('reweighting keeps counts; an equal config is a no-op; re-adding a draining
   await d.director.reload(
     validateConfig({
       virtual_services: [
-        svc(port, [
+        wrr(port, [
           [a!, 5],
           [b!, 1],
         ]),
       ],
     }),
   );
-  assert.equal(s.counts.active[0], 1);
-  assert.equal(s.realServers[0]?.dest.weight, 5);
-  await d.director.reload(validateConfig({ virtual_services: [svc(port, [[b!, 1]])] }));
-  assert.equal(s.draining.length, 1);
+  assert.deepEqual(await rows(), [
+    [a!.port, 'up', 5, 1],
+    [b!.port, 'up', 1, 0],
+  ]);
+  await d.director.reload(validateConfig({ virtual_services: [wrr(port, [[b!, 1]])] }));
+  assert.deepEqual(await rows(), [
+    [b!.port, 'up', 1, 0],
+    [a!.port, 'draining', 5, 1],
+  ]);
   await d.director.reload(
     validateConfig({
       virtual_services: [
-        svc(port, [
+        wrr(port, [
           [a!, 1],
           [b!, 1],
         ]),
       ],
     }),
   );
-  assert.equal(s.draining.length, 0);
-  assert.equal(s.realServers[0]?.dest.slot, 0);
-  assert.equal(s.counts.active[0], 1);
+  // Revived in its old place, with its connection still counted.
+  assert.deepEqual(await rows(), [
+    [a!.port, 'up', 1, 1],
+    [b!.port, 'up', 1, 0],
+  ]);
 });
 
 test('a reload the engines cannot carry out changes nothing', async (t) => {
   const [a] = await backends(t, ['A']);
   const port = await unusedPort();
-  const d = await startDirector(t, { virtual_services: [svc(port, [[a!, 1]])] });
-  const before = d.director.config;
+  const d = await startDirector(t, { virtual_services: [wrr(port, [[a!, 1]])] });
+  const before = structuredClone(d.director.config);
+  const viewBefore = await d.views();
   await assert.rejects(
     d.director.reload(
       validateConfig({
-        virtual_services: [svc(port, [[a!, 1]]), { address: VIP, port: 0, persistence: {} }],
+        virtual_services: [wrr(port, [[a!, 1]]), { address: VIP, port: 0, persistence: {} }],
       }),
     ),
     (e: unknown) => isVsdError(e, 'VSD_ERR_ENGINE_UNSUPPORTED'),
   );
-  assert.equal(d.director.config, before);
+  assert.deepEqual(d.director.config, before);
+  assert.deepEqual(await d.views(), viewBefore);
   assert.equal(await askName(VIP, port), 'A');
 });
 
@@ -161,25 +179,30 @@ test('a listener that cannot open rolls the whole reload back', async (t) => {
   await once(busy, 'listening');
   t.after(() => new Promise((r) => busy.close(r)));
   const busyPort = (busy.address() as { port: number }).port;
-  const d = await startDirector(t, { virtual_services: [svc(port, [[a!, 1]])] });
+  const d = await startDirector(t, { virtual_services: [wrr(port, [[a!, 1]])] });
   await assert.rejects(
-    d.director.reload(validateConfig({ virtual_services: [svc(port, [[b!, 1]]), svc(busyPort, [[a!, 1]])] })),
+    d.director.reload(validateConfig({ virtual_services: [wrr(port, [[b!, 1]]), wrr(busyPort, [[a!, 1]])] })),
     (e: unknown) =>
       isVsdError(e, 'VSD_ERR_LISTEN') && e.message.includes(`127.0.0.1:${busyPort}: EADDRINUSE`),
   );
-  assert.equal(d.director.services.length, 1);
+  // B, swapped in before the listener failed, is left as an idle draining entry the next sweep reaps.
+  d.director.sweep();
+  assert.deepEqual(
+    (await d.views()).map((v) => [v.port, v.real_servers.map((r) => [r.port, r.state])]),
+    [[port, [[a!.port, 'up']]]],
+  );
   assert.equal(await askName(VIP, port), 'A', 'the previous real servers are back');
 });
 
 test('removing a virtual service closes its listener but lets its connections finish', async (t) => {
   const [a, b] = await backends(t, ['A', 'B']);
   const [p1, p2] = [await unusedPort(), await unusedPort()];
-  const d = await startDirector(t, { virtual_services: [svc(p1, [[a!, 1]]), svc(p2, [[b!, 1]])] });
+  const d = await startDirector(t, { virtual_services: [wrr(p1, [[a!, 1]]), wrr(p2, [[b!, 1]])] });
   const held = await openAndReadLine(VIP, p1);
   t.after(() => held.socket.destroy());
   const retired: string[] = [];
   d.director.on('retired', (k) => retired.push(k));
-  await d.director.reload(validateConfig({ virtual_services: [svc(p2, [[b!, 1]])] }));
+  await d.director.reload(validateConfig({ virtual_services: [wrr(p2, [[b!, 1]])] }));
   await assert.rejects(askName(VIP, p1), /ECONNREFUSED/);
   const echoed = once(held.socket, 'data');
   held.socket.write('on\n');
@@ -187,7 +210,7 @@ test('removing a virtual service closes its listener but lets its connections fi
   held.socket.removeAllListeners('close');
   held.socket.end();
   await once(held.socket, 'close');
-  await waitFor(() => d.engine.liveConnections === 0, 2000, 'the connection to end');
+  await waitFor(async () => (await d.director.connections()).length === 0, 2000, 'the connection to end');
   d.director.sweep();
   assert.deepEqual(retired, [`tcp 127.0.0.1:${p1}`]);
 });

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { customBackend, openAndReadLine, unusedPort, waitFor } from '../helpers/net.ts';
 import { startDirector } from '../helpers/director.ts';
-import { backends, hold, sequence } from '../helpers/scenario.ts';
+import { backends, hold, sequence, svc } from '../helpers/scenario.ts';
 
 const VIP = '127.0.0.1';
 
@@ -16,16 +16,15 @@ test('wrr 4:3:2 through real connections gives A A B A B C A B C', async (t) => 
   const port = await unusedPort();
   await startDirector(t, {
     virtual_services: [
-      {
-        address: VIP,
+      svc(
         port,
-        scheduler: 'wrr',
-        real_servers: [
-          { address: '127.0.0.1', port: a!.port, weight: 4 },
-          { address: '127.0.0.1', port: b!.port, weight: 3 },
-          { address: '127.0.0.1', port: c!.port, weight: 2 },
+        [
+          [a!, 4],
+          [b!, 3],
+          [c!, 2],
         ],
-      },
+        { scheduler: 'wrr' },
+      ),
     ],
   });
   assert.deepEqual(await sequence(VIP, port, 18), 'A A B A B C A B C A A B A B C A B C'.split(' '));
@@ -35,18 +34,7 @@ test('rr skips a weight-0 (quiescent) server', async (t) => {
   const [a, b, c] = await backends(t, ['A', 'B', 'C']);
   const port = await unusedPort();
   await startDirector(t, {
-    virtual_services: [
-      {
-        address: VIP,
-        port,
-        scheduler: 'rr',
-        real_servers: [
-          { address: '127.0.0.1', port: a!.port },
-          { address: '127.0.0.1', port: b!.port, weight: 0 },
-          { address: '127.0.0.1', port: c!.port },
-        ],
-      },
-    ],
+    virtual_services: [svc(port, [a!, [b!, 0], c!], { scheduler: 'rr' })],
   });
   assert.deepEqual(await sequence(VIP, port, 6), ['A', 'C', 'A', 'C', 'A', 'C']);
   assert.equal(b!.accepted, 0);
@@ -57,51 +45,41 @@ test('wlc with held connections follows overhead/weight, first of equals wins', 
   const port = await unusedPort();
   const d = await startDirector(t, {
     virtual_services: [
-      {
-        address: VIP,
+      svc(
         port,
-        scheduler: 'wlc',
-        real_servers: [
-          { address: '127.0.0.1', port: a!.port, weight: 2 },
-          { address: '127.0.0.1', port: b!.port, weight: 1 },
+        [
+          [a!, 2],
+          [b!, 1],
         ],
-      },
+        { scheduler: 'wlc' },
+      ),
     ],
   });
   const { names } = await hold(t, VIP, port, 6);
   // overhead = active*256; A wins while 256*activeA*1 <= 256*activeB*2 (ties go to A, listed first).
   // picks: (0,0)->A (1,0)->B (1,1)->A (2,1)->A (3,1)->B (3,2)->A
   assert.deepEqual(names, ['A', 'B', 'A', 'A', 'B', 'A']);
-  const s = d.service();
-  assert.deepEqual([s.counts.active[0], s.counts.active[1]], [4, 2]);
+  assert.deepEqual(
+    (await d.view()).real_servers.map((r) => r.active),
+    [4, 2],
+  );
 });
 
 test('upper threshold: an overloaded server gets nothing new until it drops below 3/4', async (t) => {
   const [a, b] = await backends(t, ['A', 'B']);
   const port = await unusedPort();
   const d = await startDirector(t, {
-    virtual_services: [
-      {
-        address: VIP,
-        port,
-        scheduler: 'lc',
-        real_servers: [
-          { address: '127.0.0.1', port: a!.port, upper_threshold: 2 },
-          { address: '127.0.0.1', port: b!.port },
-        ],
-      },
-    ],
+    virtual_services: [svc(port, [[a!, { upper_threshold: 2 }], b!], { scheduler: 'lc' })],
   });
   const { names, sockets: held } = await hold(t, VIP, port, 6);
   // lc alternates A B A B; A reaches 2 (its upper threshold) and is skipped from then on.
   assert.deepEqual(names, ['A', 'B', 'A', 'B', 'B', 'B']);
-  const s = d.service();
-  assert.equal(s.counts.overloaded[0], 1);
+  assert.equal((await d.realServer(a!.port)).state, 'overloaded');
   // Close one of A's: total 1, 1*4 < 2*3 clears the flag.
   const firstA = held[0]!;
   firstA.end();
-  await waitFor(() => s.counts.active[0] === 1, 3000, 'A to drop to 1 connection');
-  assert.equal(s.counts.overloaded[0], 0);
+  await waitFor(async () => (await d.realServer(a!.port)).active === 1, 3000, 'A to drop to 1 connection');
+  assert.equal((await d.realServer(a!.port)).state, 'up');
   const { line, socket } = await openAndReadLine(VIP, port);
   held.push(socket);
   assert.equal(line, 'A');
@@ -112,17 +90,7 @@ test('a refused connect goes to the next real server and is reported', async (t)
   const dead = await unusedPort();
   const port = await unusedPort();
   const d = await startDirector(t, {
-    virtual_services: [
-      {
-        address: VIP,
-        port,
-        scheduler: 'rr',
-        real_servers: [
-          { address: '127.0.0.1', port: dead },
-          { address: '127.0.0.1', port: b!.port },
-        ],
-      },
-    ],
+    virtual_services: [svc(port, [dead, b!], { scheduler: 'rr' })],
   });
   assert.deepEqual(await sequence(VIP, port, 4), ['B', 'B', 'B', 'B']);
   // No health checks here: every connection tries the dead server first (rr), then the next.
@@ -134,12 +102,10 @@ test('a refused connect goes to the next real server and is reported', async (t)
     realServer: `127.0.0.1:${dead}`,
     reason: 'ECONNREFUSED',
   });
-  const s = d.service();
-  const c = (await d.director.counters())[0]?.services.get(s.key);
-  assert.equal(c?.realServers.get(`127.0.0.1:${dead}`)?.connectFailures, 4);
-  assert.equal(c?.total.noServer, 0);
-  await waitFor(() => s.counts.inactive[0] === 0 && s.counts.inactive[1] === 0, 3000, 'counts to settle');
-  assert.deepEqual([s.counts.active[0], s.counts.active[1]], [0, 0]);
+  assert.equal((await d.realServer(dead)).stats.connectFailures, 4);
+  assert.equal((await d.view()).stats.noServer, 0);
+  const counts = async () => (await d.view()).real_servers.map((r) => [r.active, r.inactive]);
+  await waitFor(async () => (await counts()).flat().every((n) => n === 0), 3000, 'counts to settle');
 });
 
 async function expectReset(host: string, port: number): Promise<number> {
@@ -157,28 +123,20 @@ test('no usable real server: the client gets a prompt reset, never a hang', asyn
   const port2 = await unusedPort();
   const d = await startDirector(t, {
     virtual_services: [
-      {
-        address: VIP,
-        port,
-        scheduler: 'wlc',
-        real_servers: [{ address: '127.0.0.1', port: a!.port, weight: 0 }],
-      },
-      {
-        address: VIP,
-        port: port2,
-        scheduler: 'rr',
-        connect_attempts: 2,
-        real_servers: [{ address: '127.0.0.1', port: dead }],
-      },
+      svc(port, [[a!, 0]], { scheduler: 'wlc' }),
+      svc(port2, [dead], { scheduler: 'rr', connect_attempts: 2 }),
     ],
   });
   assert.ok((await expectReset(VIP, port)) < 1000);
   assert.ok((await expectReset(VIP, port2)) < 1000);
   assert.equal(a!.accepted, 0);
   assert.ok(d.events.some((e) => e.type === 'no-real-server'));
-  assert.equal((await d.director.counters())[0]?.services.get(d.service(0).key)?.total.noServer, 1);
-  const s2 = d.service(1);
-  await waitFor(() => s2.counts.inactive[0] === 0, 3000, 'failed attempt to be unbound');
+  assert.equal((await d.view(0)).stats.noServer, 1);
+  await waitFor(
+    async () => (await d.realServer(dead, 1)).inactive === 0,
+    3000,
+    'failed attempt to be unbound',
+  );
 });
 
 test('counts: active when established, inactive when half-closed, zero when closed; bytes counted', async (t) => {
@@ -190,11 +148,14 @@ test('counts: active when established, inactive when half-closed, zero when clos
   t.after(() => server.close());
   const port = await unusedPort();
   const d = await startDirector(t, {
-    virtual_services: [{ address: VIP, port, real_servers: [{ address: '127.0.0.1', port: server.port }] }],
+    virtual_services: [svc(port, [server])],
   });
-  const s = d.service();
+  const counts = async () => {
+    const row = await d.realServer(server.port);
+    return [row.active, row.inactive];
+  };
   const { socket, localPort } = await openAndReadLine(VIP, port);
-  assert.deepEqual([s.counts.active[0], s.counts.inactive[0]], [1, 0]);
+  assert.deepEqual(await counts(), [1, 0]);
   const [entry] = await d.director.connections();
   assert.ok(entry);
   assert.deepEqual(
@@ -215,8 +176,8 @@ test('counts: active when established, inactive when half-closed, zero when clos
   socket.removeAllListeners('close');
   socket.write('12345');
   socket.end();
-  await waitFor(() => s.counts.inactive[0] === 1, 3000, 'half-closed to count as inactive');
-  assert.equal(s.counts.active[0], 0);
+  await waitFor(async () => (await counts())[1] === 1, 3000, 'half-closed to count as inactive');
+  assert.deepEqual(await counts(), [0, 1]);
   const fin = (await d.director.connections())[0];
   assert.equal(fin?.state, 'FIN_WAIT');
   assert.ok(fin.expiresInMs <= 120_000);
@@ -225,17 +186,15 @@ test('counts: active when established, inactive when half-closed, zero when clos
   socket.on('data', (c: string) => (rest += c));
   await once(socket, 'close');
   assert.equal(rest, 'bye\n');
-  await waitFor(() => s.counts.inactive[0] === 0, 3000, 'closed connection to be unbound');
-  const counters = (await d.director.counters())[0]?.services.get(s.key);
-  assert.ok(counters);
-  assert.deepEqual(counters.total, {
+  await waitFor(async () => (await counts())[1] === 0, 3000, 'closed connection to be unbound');
+  assert.deepEqual((await d.view()).stats, {
     connections: 1,
     bytesIn: 5,
     bytesOut: 10,
     connectFailures: 0,
     noServer: 0,
   });
-  assert.deepEqual(counters.realServers.get(`127.0.0.1:${server.port}`), {
+  assert.deepEqual((await d.realServer(server.port)).stats, {
     connections: 1,
     bytesIn: 5,
     bytesOut: 10,
@@ -249,7 +208,7 @@ test('idle timeout closes a silent connection', async (t) => {
   const port = await unusedPort();
   const d = await startDirector(t, {
     timeouts: { tcp: '300ms' },
-    virtual_services: [{ address: VIP, port, real_servers: [{ address: '127.0.0.1', port: a!.port }] }],
+    virtual_services: [svc(port, [a!])],
   });
   const { socket } = await openAndReadLine(VIP, port);
   socket.removeAllListeners('close');
@@ -257,7 +216,7 @@ test('idle timeout closes a silent connection', async (t) => {
   await once(socket, 'close');
   const waited = Date.now() - started;
   assert.ok(waited >= 250 && waited < 2000, `closed after ${waited} ms`);
-  await waitFor(() => d.engine.liveConnections === 0, 2000, 'relay to end');
+  await waitFor(async () => (await d.director.connections()).length === 0, 2000, 'relay to end');
 });
 
 test('PROXY protocol v1 and v2 tell the real server the client address', async (t) => {
@@ -272,18 +231,8 @@ test('PROXY protocol v1 and v2 tell the real server the client address', async (
   const [p1, p2] = [await unusedPort(), await unusedPort()];
   await startDirector(t, {
     virtual_services: [
-      {
-        address: VIP,
-        port: p1,
-        proxy_protocol: 'v1',
-        real_servers: [{ address: '127.0.0.1', port: server.port }],
-      },
-      {
-        address: VIP,
-        port: p2,
-        proxy_protocol: 'v2',
-        real_servers: [{ address: '127.0.0.1', port: server.port }],
-      },
+      svc(p1, [server], { proxy_protocol: 'v1' }),
+      svc(p2, [server], { proxy_protocol: 'v2' }),
     ],
   });
   const c1 = await openAndReadLine(VIP, p1);
@@ -302,16 +251,9 @@ test('IPv6 virtual service and real servers', async (t) => {
   const [a, b] = await backends(t, ['A6', 'B6'], '::1');
   const port = await unusedPort('::1');
   await startDirector(t, {
+    // The second real server spells ::1 in full: the same address either way.
     virtual_services: [
-      {
-        address: '::1',
-        port,
-        scheduler: 'rr',
-        real_servers: [
-          { address: '::1', port: a!.port },
-          { address: '0:0:0:0:0:0:0:1', port: b!.port },
-        ],
-      },
+      svc(port, [a!, [b!, { address: '0:0:0:0:0:0:0:1' }]], { address: '::1', scheduler: 'rr' }),
     ],
   });
   assert.deepEqual(await sequence('::1', port, 4), ['A6', 'B6', 'A6', 'B6']);
@@ -321,7 +263,7 @@ test('close(): stops accepting at once, lets an established stream finish within
   const [a] = await backends(t, ['A']);
   const port = await unusedPort();
   const d = await startDirector(t, {
-    virtual_services: [{ address: VIP, port, real_servers: [{ address: '127.0.0.1', port: a!.port }] }],
+    virtual_services: [svc(port, [a!])],
   });
   const { socket } = await openAndReadLine(VIP, port);
   const closing = d.director.close(5000);
@@ -353,9 +295,7 @@ test(
     const [a] = await backends(t, ['A']);
     const d = await startDirector(t, {
       // 192.0.2.0/24 is TEST-NET-1: never assigned here, so bind() fails with EADDRNOTAVAIL. No packet is sent.
-      virtual_services: [
-        { address: '192.0.2.10', port: 8080, real_servers: [{ address: '127.0.0.1', port: a!.port }] },
-      ],
+      virtual_services: [svc(8080, [a!], { address: '192.0.2.10' })],
     });
     const failed = d.events.find((e) => e.type === 'listen-failed');
     assert.ok(failed && failed.type === 'listen-failed');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { applyRuleset, readCounters, readTable } from '../../src/engines/nft/apply.ts';
-import { GOLDEN, rs, service } from '../unit/nft/fixtures.ts';
+import { GOLDEN, rs, service } from '../helpers/nft-fixtures.ts';
 import { netlabUnavailable } from '../helpers/netlab.ts';
 
 test(

@@ -45,8 +45,8 @@ function serverBody(server: RealServerSettings) {
 /** ipvsadm's words for what went wrong, from the daemon's coded error. */
 function apiFailure(body: unknown, onNotFound: string, onExists: string): Outcome {
   const e = (body as { error?: { code?: string; message?: string; details?: string[] } }).error;
-  if (e?.code === 'VSD_ERR_NOT_FOUND')
-    return fail(/real server/.test(e.message ?? '') ? 'No such destination' : onNotFound);
+  if (e?.code === 'VSD_ERR_REAL_SERVER_NOT_FOUND') return fail('No such destination');
+  if (e?.code === 'VSD_ERR_NOT_FOUND') return fail(onNotFound);
   if (e?.code === 'VSD_ERR_EXISTS') return fail(onExists);
   const details = e?.details && e.details.length > 1 ? `\n  ${e.details.join('\n  ')}` : '';
   return fail(`vsadm: ${e?.code ?? 'VSD_ERR_API'}: ${e?.message ?? 'request failed'}${details}`);

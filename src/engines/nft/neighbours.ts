@@ -7,6 +7,16 @@ import { addressFamily } from '../../model/address.ts';
 import { VsdError } from '../../model/errors.ts';
 import { commandLine, runIn, type NftTarget, type RunResult } from './run.ts';
 
+/**
+ * A real server on the link that did not answer ARP/ND in time: not a config error (it may come up
+ * later), so callers tell it from the other VSD_ERR_DR_LINK failures by its class, not its message.
+ */
+export class NoNeighbourAnswer extends VsdError {
+  constructor(message: string) {
+    super('VSD_ERR_DR_LINK', message);
+  }
+}
+
 /** States whose lladdr is a real answer (STALE/DELAY/PROBE: answered before, being re-checked). */
 const USABLE = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP']);
 /** Polls of the neighbour table back off from the first to the last interval (ms). */
@@ -126,8 +136,7 @@ export async function resolveNeighbour(
     if (found?.lladdr !== undefined) return found.lladdr.toLowerCase();
   }
   const protocol = addressFamily(address) === 6 ? 'neighbour discovery' : 'ARP';
-  throw new VsdError(
-    'VSD_ERR_DR_LINK',
+  throw new NoNeighbourAnswer(
     `real server ${address} did not answer ${protocol} on ${device} within ${timeoutMs} ms`,
   );
 }

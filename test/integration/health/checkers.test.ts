@@ -16,7 +16,7 @@ import {
   lineServer,
   selfSignedCert,
   udpServer,
-} from './servers.ts';
+} from '../../helpers/health-servers.ts';
 
 const HOSTS = ['127.0.0.1', '::1'];
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { checkSchema } from '../../../src/model/health-schema.ts';
 import { HealthMonitor, type MonitorTarget, type TargetChange } from '../../../src/health/monitor.ts';
 import { echoBackend, customBackend, waitFor } from '../../helpers/net.ts';
-import { httpServer } from './servers.ts';
+import { httpServer } from '../../helpers/health-servers.ts';
 
 const check = (c: Record<string, unknown>) => checkSchema.parse(c);
 

@@ -8,7 +8,7 @@ import { seededRandom } from '../../../src/schedulers/random.ts';
 import { createScheduler } from '../../../src/schedulers/registry.ts';
 import { SCHEDULER_NAMES } from '../../../src/schedulers/types.ts';
 import type { Scheduler, SchedulerFlag, SchedulerName } from '../../../src/schedulers/types.ts';
-import { counts, servers, withWeight } from './helpers.ts';
+import { counts, servers, withWeight } from '../../helpers/schedulers.ts';
 
 interface Variant {
   readonly label: string;

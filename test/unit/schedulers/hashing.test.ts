@@ -5,7 +5,7 @@ import { DhScheduler } from '../../../src/schedulers/dh.ts';
 import { addressFold, dhHash, hsiphashU32, shHash } from '../../../src/schedulers/hash.ts';
 import { MH_KEY1, MH_KEY2 } from '../../../src/schedulers/mh.ts';
 import { ShScheduler } from '../../../src/schedulers/sh.ts';
-import { counts, flow, nameOf, servers } from './helpers.ts';
+import { counts, flow, nameOf, servers } from '../../helpers/schedulers.ts';
 
 test('address fold: IPv4 is the address, IPv6 the XOR of its four 32-bit words', () => {
   const table: [string, number][] = [

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScheduler } from '../../../src/schedulers/registry.ts';
 import type { SchedulerName } from '../../../src/schedulers/types.ts';
-import { counts, flow, nameOf, servers } from './helpers.ts';
+import { counts, flow, nameOf, servers } from '../../helpers/schedulers.ts';
 
 interface Case {
   readonly why: string;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/model/clock.ts';
 import { LblcScheduler } from '../../../src/schedulers/lblc.ts';
 import { LblcrScheduler } from '../../../src/schedulers/lblcr.ts';
-import { counts, flow, nameOf, servers, withWeight } from './helpers.ts';
+import { counts, flow, nameOf, servers, withWeight } from '../../helpers/schedulers.ts';
 
 const HOUR = 3_600_000;
 const X = flow('192.0.2.1', 1000, '203.0.113.10');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Dest } from '../../../src/model/dest.ts';
 import { addressFold, hsiphashU32 } from '../../../src/schedulers/hash.ts';
 import { MH_KEY1, MH_TABLE_SIZE, MhScheduler } from '../../../src/schedulers/mh.ts';
-import { counts, flow, nameOf, servers, withWeight } from './helpers.ts';
+import { counts, flow, nameOf, servers, withWeight } from '../../helpers/schedulers.ts';
 
 function shares(table: readonly (Dest | undefined)[], n: number): number[] {
   const tally = new Array<number>(n).fill(0);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RrScheduler } from '../../../src/schedulers/rr.ts';
 import { WrrScheduler } from '../../../src/schedulers/wrr.ts';
-import { counts, flow, nameOf, sequence, servers, withWeight } from './helpers.ts';
+import { counts, flow, nameOf, sequence, servers, withWeight } from '../../helpers/schedulers.ts';
 
 test('rr: list order, passing over weight 0 and overloaded servers', () => {
   const rr = new RrScheduler();

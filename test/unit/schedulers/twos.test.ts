@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRandom } from '../../../src/schedulers/random.ts';
 import { TwosScheduler } from '../../../src/schedulers/twos.ts';
-import { counts, flow, nameOf, servers } from './helpers.ts';
+import { counts, flow, nameOf, servers } from '../../helpers/schedulers.ts';
 
 /** A random source that returns the draws r/(total+1) + a little, so floor(random() * (total+1)) = r. */
 function draws(total: number, ...rs: number[]): () => number {

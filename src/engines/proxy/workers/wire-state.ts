@@ -4,7 +4,7 @@
 import type { VirtualServiceConfig } from '../../../model/config-schema.ts';
 import type { Clock } from '../../../model/clock.ts';
 import type { Dest } from '../../../model/dest.ts';
-import { createScheduler } from '../../../schedulers/registry.ts';
+import { sameScheduler, serviceScheduler } from '../../../schedulers/registry.ts';
 import type { Scheduler } from '../../../schedulers/types.ts';
 import type { DesiredState, DrainingServer, RealServerState, ServiceState } from '../../../director/types.ts';
 import type { WireRealServer, WireService, WireState } from './protocol.ts';
@@ -38,9 +38,6 @@ export function toWire(state: DesiredState, now: number): WireState {
   };
 }
 
-const sameScheduler = (a: VirtualServiceConfig, b: VirtualServiceConfig) =>
-  a.scheduler === b.scheduler && a.scheduler_flags.join() === b.scheduler_flags.join();
-
 const sameDests = (a: readonly Dest[], b: readonly Dest[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -63,15 +60,8 @@ export class WorkerService implements ServiceState {
     this.name = wire.name;
     this.config = wire.config;
     this.#clock = clock;
-    this.scheduler = this.#newScheduler();
+    this.scheduler = serviceScheduler(wire.config, clock);
     this.update(wire);
-  }
-
-  #newScheduler(): Scheduler {
-    return createScheduler(this.config.scheduler, {
-      flags: new Set(this.config.scheduler_flags),
-      clock: this.#clock,
-    });
   }
 
   #dest(d: Dest, seen: Map<number, Dest>): Dest {
@@ -91,7 +81,7 @@ export class WorkerService implements ServiceState {
     const schedulerChanged = !sameScheduler(this.config, wire.config);
     this.name = wire.name;
     this.config = wire.config;
-    if (schedulerChanged) this.scheduler = this.#newScheduler();
+    if (schedulerChanged) this.scheduler = serviceScheduler(wire.config, this.#clock);
     const seen = new Map<number, Dest>();
     const rs = (r: WireRealServer): RealServerState => {
       this.counts.setThresholds(r.dest.slot, r.config.upper_threshold, r.config.lower_threshold);

@@ -2,10 +2,10 @@
 // line number of a bad line, and dumps from a real ipvsadm that vsd cannot take (fwmark).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatSave } from '../../../src/cli/vsadm/format.ts';
-import { parseRestoreInput } from '../../../src/cli/vsadm/parse.ts';
-import type { ServiceView, VsadmCommand } from '../../../src/cli/vsadm/types.ts';
-import { assertGolden, golden, names, rs, snapshot, svc } from './fixtures.ts';
+import { formatSave } from '../../../../src/cli/vsadm/format.ts';
+import { parseRestoreInput } from '../../../../src/cli/vsadm/parse.ts';
+import type { ServiceView, VsadmCommand } from '../../../../src/cli/vsadm/types.ts';
+import { assertGolden, golden, names, rs, snapshot, svc } from '../../../helpers/vsadm-fixtures.ts';
 
 const ex08 = () => snapshot([svc('tcp 10.10.11.77:80', 'rr', [rs('10.10.11.66:80', { weight: 100 })])]);
 

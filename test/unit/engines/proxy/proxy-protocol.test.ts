@@ -1,7 +1,7 @@
 // PROXY protocol headers, byte for byte as HAProxy's specification lays them out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { proxyHeaderV1, proxyHeaderV2 } from '../../../src/engines/proxy/proxy-protocol.ts';
+import { proxyHeaderV1, proxyHeaderV2 } from '../../../../src/engines/proxy/proxy-protocol.ts';
 
 const SIG = '0d0a0d0a000d0a515549540a';
 

@@ -8,15 +8,15 @@ import { readFile, readdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { compileRuleset, compileTables, unsupportedReasons } from '../../../src/engines/nft/compile.ts';
-import { renderUpdate } from '../../../src/engines/nft/model.ts';
-import { realServerCounterName, serviceCounterName } from '../../../src/engines/nft/names.ts';
-import { isVsdError } from '../../../src/model/errors.ts';
-import { MH_TABLE_SIZE, MhScheduler } from '../../../src/schedulers/mh.ts';
-import { GOLDEN, mapElements, mapSlots, rs, service, tally } from './fixtures.ts';
+import { compileRuleset, compileTables, unsupportedReasons } from '../../../../src/engines/nft/compile.ts';
+import { renderUpdate } from '../../../../src/engines/nft/model.ts';
+import { realServerCounterName, serviceCounterName } from '../../../../src/engines/nft/names.ts';
+import { isVsdError } from '../../../../src/model/errors.ts';
+import { MH_TABLE_SIZE, MhScheduler } from '../../../../src/schedulers/mh.ts';
+import { GOLDEN, mapElements, mapSlots, rs, service, tally } from '../../../helpers/nft-fixtures.ts';
 
 const run = promisify(execFile);
-const goldenDir = join(import.meta.dirname, '..', '..', 'golden', 'nft');
+const goldenDir = join(import.meta.dirname, '..', '..', '..', 'golden', 'nft');
 const update = process.env.UPDATE_GOLDEN === '1';
 
 for (const [name, input] of Object.entries(GOLDEN)) {

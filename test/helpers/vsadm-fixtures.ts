@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NameLookup } from '../../../src/cli/vsadm/cells.ts';
+import type { NameLookup } from '../../src/cli/vsadm/cells.ts';
 import type {
   ConnectionView,
   RealServerView,
@@ -10,9 +10,9 @@ import type {
   Stats,
   Rates,
   VsadmSnapshot,
-} from '../../../src/cli/vsadm/types.ts';
+} from '../../src/cli/vsadm/types.ts';
 
-const GOLDEN = join(import.meta.dirname, '..', '..', 'golden', 'vsadm');
+const GOLDEN = join(import.meta.dirname, '..', 'golden', 'vsadm');
 
 export const golden = (name: string): string => readFileSync(join(GOLDEN, name), 'utf8');
 

@@ -2,8 +2,8 @@
 // direct routing), its order-dependent quirks, and the list modifiers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseVsadmArgs } from '../../../src/cli/vsadm/parse.ts';
-import type { ListOptions, VsadmCommand } from '../../../src/cli/vsadm/types.ts';
+import { parseVsadmArgs } from '../../../../src/cli/vsadm/parse.ts';
+import type { ListOptions, VsadmCommand } from '../../../../src/cli/vsadm/types.ts';
 
 function parse(...argv: string[]): VsadmCommand {
   const r = parseVsadmArgs(argv);

@@ -3,7 +3,7 @@
 // 10.99.1.2 / fd99:1::2. The first lines were taken with net.netfilter.nf_conntrack_acct=1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConntrack, parseConntrackLine } from '../../../src/engines/nft/conntrack-parse.ts';
+import { parseConntrack, parseConntrackLine } from '../../../../src/engines/nft/conntrack-parse.ts';
 
 const CAPTURED = `ipv4     2 tcp      6 431998 ESTABLISHED src=10.99.0.2 dst=10.99.0.100 sport=48298 dport=80 packets=3 bytes=164 src=10.99.1.2 dst=10.99.0.2 sport=8080 dport=48298 packets=2 bytes=115 [ASSURED] mark=42 use=1
 ipv4     2 tcp      6 118 TIME_WAIT src=10.99.0.2 dst=10.99.0.100 sport=48308 dport=80 packets=5 bytes=268 src=10.99.1.2 dst=10.99.0.2 sport=8080 dport=48308 packets=3 bytes=167 [ASSURED] mark=42 use=1

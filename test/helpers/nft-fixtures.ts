@@ -1,6 +1,6 @@
 // Inputs for the nft compiler's golden tests, and a reader that expands a map's elements from ruleset
 // text back into a slot table, so tests can state what the installed maps hold.
-import type { NftInput, NftRealServer, NftService } from '../../../src/engines/nft/types.ts';
+import type { NftInput, NftRealServer, NftService } from '../../src/engines/nft/types.ts';
 
 export const VIP = '10.0.0.100';
 

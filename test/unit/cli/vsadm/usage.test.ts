@@ -1,7 +1,7 @@
 // -v and -h texts: ipvsadm's version line, and the help's sections in ipvsadm's order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { usageText, versionText } from '../../../src/cli/vsadm/usage.ts';
+import { usageText, versionText } from '../../../../src/cli/vsadm/usage.ts';
 
 test("-v prints ipvsadm 1.31's version line", () => {
   assert.equal(versionText(), 'ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n');

@@ -1,9 +1,9 @@
 // Counts across proxy worker processes: the primary's sums, and what a worker schedules on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConnCounts } from '../../src/table/counts.ts';
-import { CountsAggregator } from '../../src/engines/proxy/workers/counts-aggregator.ts';
-import { WorkerCounts } from '../../src/engines/proxy/workers/worker-counts.ts';
+import { ConnCounts } from '../../../../../src/table/counts.ts';
+import { CountsAggregator } from '../../../../../src/engines/proxy/workers/counts-aggregator.ts';
+import { WorkerCounts } from '../../../../../src/engines/proxy/workers/worker-counts.ts';
 
 test('the aggregator sums the last report of each worker, gives each the others, and drops a dead one', () => {
   const agg = new CountsAggregator();

@@ -1,11 +1,11 @@
 // Desired state across the worker process boundary: plain data out, one live service per key in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/model/clock.ts';
-import { validateConfig } from '../../src/model/config.ts';
-import { LiveService } from '../../src/director/live-service.ts';
-import { PersistenceTable } from '../../src/table/persistence.ts';
-import { toWire, WorkerService } from '../../src/engines/proxy/workers/wire-state.ts';
+import { ManualClock } from '../../../../../src/model/clock.ts';
+import { validateConfig } from '../../../../../src/model/config.ts';
+import { LiveService } from '../../../../../src/director/live-service.ts';
+import { PersistenceTable } from '../../../../../src/table/persistence.ts';
+import { toWire, WorkerService } from '../../../../../src/engines/proxy/workers/wire-state.ts';
 
 const config = (weights: number[]) =>
   validateConfig(

@@ -2,7 +2,7 @@
 // then the refusals that are vsd's own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseVsadmArgs } from '../../../src/cli/vsadm/parse.ts';
+import { parseVsadmArgs } from '../../../../src/cli/vsadm/parse.ts';
 
 const TRY = "Try `vsadm -h' or 'vsadm --help' for more information.";
 const SVC = ['-t', '10.0.0.1:80'];

@@ -1,7 +1,7 @@
 // Small builders for scheduler tests: servers named by letter, counts by slot, flows by client.
-import type { CountsView, Dest } from '../../../src/model/dest.ts';
-import type { Flow } from '../../../src/model/flow.ts';
-import type { Scheduler } from '../../../src/schedulers/types.ts';
+import type { CountsView, Dest } from '../../src/model/dest.ts';
+import type { Flow } from '../../src/model/flow.ts';
+import type { Scheduler } from '../../src/schedulers/types.ts';
 
 /** Servers A, B, C, ... at 10.0.0.1, .2, .3 port 80 in slots 0, 1, 2 with the given weights. */
 export function servers(...weights: number[]): Dest[] {

@@ -2,9 +2,9 @@
 // what is dropped (as IPVS drops a template whose server is gone).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { affinityEntries, carriedAffinity } from '../../../src/engines/nft/affinity-carry.ts';
-import { MARK_BASE } from '../../../src/engines/nft/render-nat.ts';
-import { rs, service } from './fixtures.ts';
+import { affinityEntries, carriedAffinity } from '../../../../src/engines/nft/affinity-carry.ts';
+import { MARK_BASE } from '../../../../src/engines/nft/render-nat.ts';
+import { rs, service } from '../../../helpers/nft-fixtures.ts';
 
 const MAP = 'aff_tcp_10.0.0.100_80';
 const persistent = (over: Parameters<typeof service>[0]) =>

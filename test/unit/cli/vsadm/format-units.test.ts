@@ -3,10 +3,10 @@
 // templates in -c, --daemon, and the "No such service" failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { largenum } from '../../../src/cli/vsadm/cells.ts';
-import { formatList, listOutput } from '../../../src/cli/vsadm/format.ts';
-import type { ListOptions } from '../../../src/cli/vsadm/types.ts';
-import { rs, snapshot, svc } from './fixtures.ts';
+import { largenum } from '../../../../src/cli/vsadm/cells.ts';
+import { formatList, listOutput } from '../../../../src/cli/vsadm/format.ts';
+import type { ListOptions } from '../../../../src/cli/vsadm/types.ts';
+import { rs, snapshot, svc } from '../../../helpers/vsadm-fixtures.ts';
 
 test('largenum: 9-character cells, truncating K/M/G/T; --exact widens past 8 digits', () => {
   const table: [number, string, string][] = [

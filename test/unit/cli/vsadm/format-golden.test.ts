@@ -2,8 +2,18 @@
 // for each paste, the snapshot it implies, rendered and compared byte for byte.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatList } from '../../../src/cli/vsadm/format.ts';
-import { assertGolden, conn, golden, names, rates, rs, snapshot, stats, svc } from './fixtures.ts';
+import { formatList } from '../../../../src/cli/vsadm/format.ts';
+import {
+  assertGolden,
+  conn,
+  golden,
+  names,
+  rates,
+  rs,
+  snapshot,
+  stats,
+  svc,
+} from '../../../helpers/vsadm-fixtures.ts';
 
 test('01: -Ln, persistent 10800, UDP after TCP', () => {
   const s = snapshot([
