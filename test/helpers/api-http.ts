@@ -43,7 +43,7 @@ export function rawHttp(
             status: res.statusCode ?? 0,
             headers: res.headers,
             text,
-            json: json as RawResponse['json'],
+            json: json,
           });
         });
       },

@@ -121,7 +121,10 @@ test(
           }
         },
       ),
-      { numRuns: Number(process.env.FC_RUNS ?? 400), seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+      {
+        numRuns: Number(process.env.FC_RUNS ?? 400),
+        seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31),
+      },
     );
     t.diagnostic(`refused ${refused}, accepted ${accepted}`);
     assert.ok(refused > 100, 'the fuzz mostly sends what must be refused');
