@@ -87,6 +87,10 @@ test('token_file: the token is read from the file; a missing or short file is a 
           http: `127.0.0.1:${await unusedPort()}`,
           token_file: path,
         },
+      }).then(async (api) => {
+        // Started after all (the test fails): stop it so the run does not hang.
+        await api.close();
+        return api;
       }),
       (e: unknown) =>
         isVsdError(e, code) && e.message.includes(path) && e.message.includes('control.token_file'),

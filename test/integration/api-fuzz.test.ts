@@ -91,6 +91,15 @@ test(
         .tuple(fc.constantFrom('offset', 'limit', 'service', 'state', 'format'), segment)
         .map(([k, v]) => `/api/v1/connections?${k}=${encodeURIComponent(v)}`),
     );
+    const svc = `/api/v1/services/tcp/127.0.0.1/${p}`;
+    const changes: [string, string][] = [
+      ['POST', '/api/v1/services'],
+      ['PATCH', svc],
+      ['POST', `${svc}/real-servers`],
+      ['PATCH', `${svc}/real-servers/${rs}`],
+      ['PUT', '/api/v1/timeouts'],
+      ['PUT', '/api/v1/config'],
+    ];
     const targets: ApiTarget[] = [
       { socketPath: f.socketPath },
       { url: `http://127.0.0.1:${f.httpPort}`, token: TEST_TOKEN },
@@ -99,11 +108,21 @@ test(
     let accepted = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'),
-        path,
-        body,
+        fc.oneof(
+          {
+            weight: 1,
+            arbitrary: fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'), path, body),
+          },
+          // Most runs go to the endpoints that change state, with bodies near a valid one.
+          {
+            weight: 2,
+            arbitrary: fc
+              .tuple(fc.constantFrom(...changes), nearBody)
+              .map(([[m, u], b]) => [m, u, b] as const),
+          },
+        ),
         fc.constantFrom(...targets),
-        async (method, url, b, target) => {
+        async ([method, url, b], target) => {
           const before = structuredClone(f.d.director.config);
           const r = await apiRequest(target, method, url, b);
           assert.ok(r.status < 500, `${method} ${url} ${JSON.stringify(b)} -> ${r.status} ${r.text}`);
