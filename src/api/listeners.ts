@@ -58,10 +58,10 @@ export function httpApp(control: ControlConfig): FastifyInstance {
     keepAliveTimeout: KEEP_ALIVE_MS,
     maxRequestsPerSocket: MAX_REQUESTS_PER_SOCKET,
     requestTimeout: control.request_timeout,
-    // Node checks these timeouts every connectionsCheckingInterval (30 s by default: too slow).
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default: too slow), and
+    // refuses a headers timeout longer than the request timeout.
     http: {
-      headersTimeout: control.headers_timeout,
-      requestTimeout: control.request_timeout,
+      headersTimeout: Math.min(control.headers_timeout, control.request_timeout),
       connectionsCheckingInterval: checkEvery,
     },
   });
