@@ -26,8 +26,8 @@ export interface ApiDeps {
   readonly director: Director;
   readonly rates: RateEstimator;
   readonly metrics: Registry;
-  /** Re-reads the config file the daemon was started from, if any. */
-  readonly reloadFile: (() => Promise<ReloadPlan>) | undefined;
+  /** Re-reads the config file the daemon was started from, if any; `force` skips the removal guard. */
+  readonly reloadFile: ((options: { force: boolean }) => Promise<ReloadPlan>) | undefined;
   readonly health: (() => readonly HealthTargetView[]) | undefined;
   /** director.change, refusing edits that would run programs unless control.allow_exec. */
   readonly change: (edit: (config: Config) => Config) => Promise<ReloadPlan>;

@@ -2,7 +2,9 @@
 import type { Director, DirectorEvents } from '../director/director.ts';
 
 type Publish = (event: string, data: unknown) => void;
-type EventTable = { readonly [K in keyof DirectorEvents]: (...args: DirectorEvents[K]) => unknown };
+/** 'changed' carries the whole config (with the token): it never goes out; 'reloaded' says what changed. */
+type Streamed = Exclude<keyof DirectorEvents, 'changed'>;
+type EventTable = { readonly [K in Streamed]: (...args: DirectorEvents[K]) => unknown };
 
 const EVENTS: EventTable = {
   reloaded: (plan) => plan,
@@ -14,7 +16,7 @@ const EVENTS: EventTable = {
 
 /** Publishes every event of the table while subscribed; returns the unsubscribe. */
 export function bridgeDirectorEvents(director: Director, publish: Publish): () => void {
-  const names = Object.keys(EVENTS) as (keyof DirectorEvents)[];
+  const names = Object.keys(EVENTS) as Streamed[];
   const listeners = names.map((event) => {
     const toData = EVENTS[event] as (...args: unknown[]) => unknown;
     const listener = (...args: unknown[]) => publish(event, toData(...args));

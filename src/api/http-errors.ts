@@ -15,6 +15,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   VSD_ERR_EXISTS: 409,
   VSD_ERR_LISTEN: 409,
   VSD_ERR_ENGINE_UNSUPPORTED: 422,
+  VSD_ERR_RELOAD_REFUSED: 409,
 };
 
 export interface ErrorBody {

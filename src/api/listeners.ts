@@ -1,7 +1,7 @@
 // The two listeners: the unix socket (mode 0600, root's: no token) and the HTTP one, whose
 // connections are capped and timed out so that slow or many clients cannot hold the daemon's
 // descriptors (see fd-budget.ts).
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -15,8 +15,18 @@ const BODY_LIMIT = 4 * 1024 * 1024;
 const KEEP_ALIVE_MS = 5_000;
 const MAX_REQUESTS_PER_SOCKET = 1_000;
 
-/** A stale socket file (no daemon behind it) is removed; a live one means another daemon runs. */
+/**
+ * A stale socket file (no daemon behind it) is removed; a live one means another daemon runs; any other
+ * file is left alone and refused (a typo in control.socket must not delete a file).
+ */
 async function clearStaleSocket(path: string): Promise<void> {
+  const found = await lstat(path).catch(() => undefined);
+  if (!found) return;
+  if (!found.isSocket())
+    throw new VsdError(
+      'VSD_ERR_CONTROL_SOCKET',
+      `control.socket: ${path} exists and is not a socket; vsd does not delete it (remove it or pick another path)`,
+    );
   const alive = await new Promise<boolean>((resolve) => {
     const s = connect(path);
     s.once('connect', () => {

@@ -102,16 +102,24 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (req.query.format === 'yaml') return reply.type('application/yaml').send(stringify(input));
     return input;
   });
-  // Restore: a whole config, applied as a difference.
+  // Restore: a whole config, applied as a difference (a runtime change, as vsadm's are).
   app.put('/api/v1/config', async (req) => {
     const body = objectBody(req.body);
     return planView(await change((c) => restoredConfig(c, body)));
   });
 
-  app.post('/api/v1/reload', async () => {
+  // ?force=1 (or a body {"force": true}) applies a file that removes every or most services.
+  app.post<{ Querystring: { force?: string } }>('/api/v1/reload', async (req) => {
     if (!deps.reloadFile)
       throw new VsdError('VSD_ERR_BAD_REQUEST', 'this daemon was not started from a config file');
-    return planView(await deps.reloadFile());
+    const q = req.query.force;
+    if (q !== undefined && !['0', '1', 'true', 'false'].includes(q))
+      throw new VsdError('VSD_ERR_BAD_REQUEST', `force: "${q}" is not one of 1, 0, true, false`);
+    const body = req.body as { force?: unknown } | undefined;
+    if (body?.force !== undefined && typeof body.force !== 'boolean')
+      throw new VsdError('VSD_ERR_BAD_REQUEST', `force: ${JSON.stringify(body.force)} is not true or false`);
+    const force = q === '1' || q === 'true' || body?.force === true;
+    return planView(await deps.reloadFile({ force }));
   });
 
   app.get('/api/v1/templates', () => {

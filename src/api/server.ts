@@ -24,7 +24,7 @@ export interface ApiOptions {
   readonly director: Director;
   /** The control settings; what is left out gets the schema's defaults. */
   readonly control: ControlSettings;
-  readonly reloadFile?: () => Promise<ReloadPlan>;
+  readonly reloadFile?: (options: { force: boolean }) => Promise<ReloadPlan>;
   /** The health monitor's state per target, for display. */
   readonly health?: () => readonly HealthTargetView[];
   /** Extra routes on both listeners. */

@@ -3,8 +3,9 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../model/config.ts';
 import { isVsdError, VsdError } from '../model/errors.ts';
 import { createLogger } from '../daemon/logger.ts';
-import { createDirector } from '../daemon/compose.ts';
+import { preflight } from '../daemon/preflight.ts';
 import { runUntilSignal } from '../daemon/run.ts';
+import { controlTarget, diffCommand, reloadCommand, saveCommand } from './vsd-control.ts';
 import { demoConfig, demoToken, startDemoBackend } from './demo.ts';
 import { agentMain } from './agent.ts';
 
@@ -13,6 +14,13 @@ const USAGE = `usage: vsd <command> [options]
 commands:
   start --config FILE   run the director in the foreground (SIGHUP reloads FILE, SIGTERM stops gracefully)
   check --config FILE   validate a config file and print any errors
+  reload [--force]      make the running daemon re-read its config file; --force applies a file that
+                        removes every service or more than reload_max_removed of them
+  diff [--json]         the runtime changes (vsadm, API) the daemon keeps over its config file
+  save [--output FILE]  the running config as a config file; over the daemon's own file, the
+                        runtime changes become part of it
+                        (reload, diff, save reach the daemon by --socket PATH, --config FILE's
+                        control.socket, or --url URL)
   agent [--port N] [--formula F]
                         on a real server: answer agent checks with a weight from its load (see docs/health.md)
   demo [--port N] [--api-port M]
@@ -53,6 +61,11 @@ export async function main(
         config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p' },
         'api-port': { type: 'string' },
+        socket: { type: 'string' },
+        url: { type: 'string' },
+        force: { type: 'boolean' },
+        json: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -76,16 +89,7 @@ export async function main(
       case 'check': {
         const file = requireConfig(values, 'check');
         const config = await loadConfigFile(file);
-        // Valid is not enough: the engines of this build must be able to carry it out, as `start` checks.
-        const problems = createDirector(createLogger('silent')).unsupported(config);
-        if (problems.length > 0)
-          throw new VsdError(
-            'VSD_ERR_ENGINE_UNSUPPORTED',
-            `${file}: config cannot be carried out: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`,
-            {
-              details: problems,
-            },
-          );
+        await preflight(config, file);
         out(`${file}: ok (${config.virtual_services.length} virtual service(s))`);
         return 0;
       }
@@ -95,6 +99,12 @@ export async function main(
         await runUntilSignal(config, createLogger(config.log_level), { configPath: path });
         return 0;
       }
+      case 'reload':
+        return await reloadCommand(await controlTarget(values), values.force === true, out);
+      case 'diff':
+        return await diffCommand(await controlTarget(values), values.json === true, out);
+      case 'save':
+        return await saveCommand(await controlTarget(values), values.output, out);
       case 'demo':
         return await runDemo(values.port, values['api-port'], err);
       default:

@@ -21,6 +21,8 @@ export interface DirectorOptions {
 
 export interface DirectorEvents {
   reloaded: [plan: ReloadPlan];
+  /** A runtime change (change(), not reload()) was applied: the config now running and the plan. */
+  changed: [config: Config, plan: ReloadPlan];
   drained: [service: string, realServer: string];
   retired: [service: string];
   health: [service: string, realServer: string, status: HealthStatus];
@@ -108,13 +110,16 @@ export class Director extends EventEmitter<DirectorEvents> {
     return this.#reloadWith(() => next);
   }
 
-  /** Applies an edit of the running config (see commands.ts); an invalid edit throws and changes nothing. */
+  /**
+   * Applies an edit of the running config (see commands.ts); an invalid edit throws and changes nothing.
+   * A runtime change: emits 'changed' (the daemon keeps these in its overlay over the config file).
+   */
   change(edit: (config: Config) => Config): Promise<ReloadPlan> {
-    return this.#reloadWith(edit);
+    return this.#reloadWith(edit, true);
   }
 
   /** Changes run one at a time, each computed from the config the previous one left. */
-  #reloadWith(makeNext: (current: Config) => Config): Promise<ReloadPlan> {
+  #reloadWith(makeNext: (current: Config) => Config, runtime = false): Promise<ReloadPlan> {
     return this.#serialize(async () => {
       const previous = this.#config;
       if (!previous) throw new Error('director not started');
@@ -123,6 +128,7 @@ export class Director extends EventEmitter<DirectorEvents> {
       try {
         const plan = await this.#apply(next);
         if (!plan.empty) this.emit('reloaded', plan);
+        if (runtime && !plan.empty) this.emit('changed', next, plan);
         return plan;
       } catch (err) {
         await this.#apply(previous).catch(() => undefined);

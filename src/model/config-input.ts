@@ -39,6 +39,8 @@ export function configToInput(config: Config): ConfigInput {
     expire_nodest_conn: config.expire_nodest_conn,
     kernel: { ...config.kernel, sample_interval: formatDuration(config.kernel.sample_interval) },
     log_level: config.log_level,
+    reload_max_removed: config.reload_max_removed,
+    state_dir: config.state_dir,
     virtual_services: config.virtual_services.map((vs) => ({
       ...vs,
       scheduler_flags: [...vs.scheduler_flags],

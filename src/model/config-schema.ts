@@ -138,6 +138,13 @@ export const configSchema = z.strictObject({
     })
     .default({ table: 'vsd', sample_interval: 1000, count_bytes: true }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /**
+   * The share (0-1) of the running virtual services a reload from the config file may remove; a reload
+   * that removes more, or every one of them, is refused unless forced (`vsd reload --force`).
+   */
+  reload_max_removed: z.number().min(0).max(1).default(0.5),
+  /** Where the daemon keeps what outlives a restart: the runtime overlay (overlay.json). */
+  state_dir: z.string().min(1).default('/var/lib/vsd'),
   virtual_services: z.array(virtualServiceSchema).default([]),
 });
 

@@ -26,6 +26,11 @@ export const ERROR_CODES = {
   VSD_ERR_CONNTRACK: 'conntrack could not be run, or failed to list or delete connection tracking entries.',
   VSD_ERR_DR_LINK:
     'Direct routing cannot reach a real server on its link: no such device, not on-link, or no ARP/ND answer.',
+  VSD_ERR_CONTROL_SOCKET:
+    'control.socket names an existing file that is not a socket; vsd does not delete it.',
+  VSD_ERR_RELOAD_REFUSED:
+    'A reload from the config file would remove every virtual service, or more than reload_max_removed of them.',
+  VSD_ERR_STATE: 'The runtime overlay in state_dir could not be read or written.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiRequest } from '../../src/api/client.ts';
 import { unusedPort, waitFor } from '../helpers/net.ts';
-import { startVsd } from '../helpers/vsd-process.ts';
+import { startVsd } from '../helpers/vsd-wrapped.ts';
 
 test(
   'SIGHUP: a new token_file token replaces the old one; moving the HTTP listener is refused with a code',

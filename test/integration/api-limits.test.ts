@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { apiRequest } from '../../src/api/client.ts';
 import { apiConnectionCap, openFileLimit } from '../../src/api/fd-budget.ts';
 import { askName, namedBackend, unusedPort, waitFor } from '../helpers/net.ts';
-import { startVsd } from '../helpers/vsd-process.ts';
+import { startVsd } from '../helpers/vsd-wrapped.ts';
 
 const FD_LIMIT = 1024;
 const FLOOD = 1500;

@@ -1,31 +1,19 @@
 // The web dashboard end to end in headless Chromium (Debian's, driven by playwright-core): the login
 // (a wrong token is refused, the right one sets an HttpOnly cookie the page cannot read), live numbers
 // while traffic flows, set weight, quiesce, drain and re-enable from the page, checked through the
-// API; a token change logs the page out. A screenshot is kept as an artifact. In CI (CI=true) a
-// missing Chromium fails the test instead of skipping it.
+// API; a token change logs the page out. A screenshot is kept as an artifact. Without Chromium it
+// skips locally and fails in CI (helpers/needs.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { apiRequest } from '../../src/api/client.ts';
 import { validateConfig } from '../../src/model/config.ts';
 import { apiFixture, TEST_TOKEN } from '../helpers/api-http.ts';
+import { browser as headlessChromium, chromiumPath, needs } from '../helpers/needs.ts';
 import { askName, namedBackend, openAndReadLine } from '../helpers/net.ts';
 
-/** CHROMIUM_PATH, or chromium on PATH: the same lookup as .ci/run's `command -v chromium`. */
-function findChromium(): string | undefined {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-const CHROMIUM = findChromium();
-const skip = CHROMIUM ? false : 'no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)';
-if (skip && process.env.CI === 'true') throw new Error(`dashboard.test.ts must run in CI, but: ${skip}`);
 const artifacts = join(import.meta.dirname, '..', '..', 'test-artifacts');
 
 // The page's CSP has no 'unsafe-eval', so waits poll from here instead of page.waitForFunction(string).
@@ -45,7 +33,7 @@ interface RsView {
 
 test(
   'dashboard: login, live numbers, set weight, quiesce, drain and re-enable from the page; a token change logs it out',
-  { skip, timeout: 90_000 },
+  { ...needs(headlessChromium()), timeout: 90_000 },
   async (t) => {
     const f = await apiFixture(t);
     const b = await namedBackend('B');
@@ -66,7 +54,7 @@ test(
     };
 
     const browser = await chromium.launch({
-      executablePath: CHROMIUM!,
+      executablePath: chromiumPath() ?? 'chromium',
       args: [
         '--no-sandbox',
         '--disable-gpu',

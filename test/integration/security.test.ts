@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { apiRequest } from '../../src/api/client.ts';
 import { namedBackend, unusedPort } from '../helpers/net.ts';
-import { startVsd } from '../helpers/vsd-process.ts';
+import { startVsd } from '../helpers/vsd-wrapped.ts';
 
 const run = promisify(execFile);
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];

@@ -77,11 +77,6 @@ test('imports under src/ follow the layering in ARCHITECTURE.md', async () => {
 });
 
 // Entry points are thin: a library function returns an exit code and only bin/ ends the process.
-const MAY_EXIT = new Set([
-  // The proxy worker process's own entry; it gets one under bin/ in issue 12 (helper "engines").
-  'engines/proxy/workers/worker-main.ts',
-]);
-
 test('only bin/ calls process.exit', async () => {
   const entries = await readdir(src, { withFileTypes: true, recursive: true });
   const callers: string[] = [];
@@ -89,7 +84,7 @@ test('only bin/ calls process.exit', async () => {
     if (!e.isFile() || !e.name.endsWith('.ts')) continue;
     const file = join(e.parentPath, e.name);
     const name = relative(src, file).replace(/\\/g, '/');
-    if (!MAY_EXIT.has(name) && /\bprocess\.exit\(/.test(await readFile(file, 'utf8'))) callers.push(name);
+    if (/\bprocess\.exit\(/.test(await readFile(file, 'utf8'))) callers.push(name);
   }
   assert.deepEqual(callers, []);
 });

@@ -102,7 +102,7 @@ export async function execute(target: ApiTarget, command: VsadmCommand, program 
       );
     case 'clear': {
       const config = await getJson<Record<string, unknown>>(target, '/api/v1/config');
-      return call(
+      const cleared = await call(
         target,
         'PUT',
         '/api/v1/config',
@@ -110,6 +110,13 @@ export async function execute(target: ApiTarget, command: VsadmCommand, program 
         'No such service',
         'Service already exists',
       );
+      if (cleared.exitCode !== 0) return cleared;
+      // And forget the runtime overlay: the next reload or restart runs the config file alone. A
+      // daemon not started from a file has none (404).
+      const forgot = await apiRequest(target, 'DELETE', '/api/v1/overlay');
+      return forgot.status === 200 || forgot.status === 404
+        ? cleared
+        : apiFailure(forgot.body, 'No such service', 'Service already exists');
     }
     case 'add-server':
     case 'edit-server': {
@@ -118,6 +125,12 @@ export async function execute(target: ApiTarget, command: VsadmCommand, program 
       // -g is ipvsadm's default, so it is taken as "the service's method"; -i (tunnel) cannot be.
       if (server.forward === 'Tunnel')
         return fail('vsadm: IP tunnelling (-i) is not supported by vsd yet; use -m', 2);
+      // The kernel refuses a lower threshold above the upper one (ERANGE, printed by ipvsadm with
+      // strerror) once it has found the service, before it looks for the destination.
+      if (server.lowerThreshold > server.upperThreshold) {
+        const found = await apiRequest(target, 'GET', svcPath(service));
+        return fail(found.status === 404 ? 'Service not defined' : 'Numerical result out of range');
+      }
       const path = `${svcPath(service)}/real-servers`;
       if (command.kind === 'add-server')
         return call(

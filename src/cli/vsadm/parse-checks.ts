@@ -2,6 +2,7 @@
 // own (things ipvsadm accepts but vsd cannot do), then the scheduler name the kernel would refuse.
 import { SCHEDULER_NAMES } from '../../model/scheduler-names.ts';
 import { COMMAND_RULES, OPT_NAMES, TUNNEL_OPTS, TUNNEL_RULES, type OptName } from './option-table.ts';
+import { ipv4MaskPrefix } from '../../model/address.ts';
 import { Fail, type Line } from './parse-state.ts';
 
 const FLAG_BITS: Record<string, { bit: number; scheduler?: string }> = {
@@ -108,6 +109,11 @@ export function checkVsdSupport(line: Line): void {
     if (svc.flagBits & 4 || (svc.flagBits && scheduler !== 'sh' && scheduler !== 'mh'))
       throw new Fail(
         `scheduler flags -b ${svc.schedFlagsArg} mean nothing to vsd's ${scheduler} scheduler (only sh and mh take flags)`,
+      );
+    // The kernel takes any mask inet_aton reads; vsd masks client addresses by a prefix length.
+    if (svc.persistent && svc.family !== 6 && ipv4MaskPrefix(svc.netmask) === undefined)
+      throw new Fail(
+        `persistent mask -M ${svc.netmask} is not supported by vsd: it masks by prefix, give a contiguous mask such as 255.255.255.0`,
       );
     // ipvsadm leaves the name to the kernel, which answers this (exit 255 as for any failed operation).
     if (!(SCHEDULER_NAMES as readonly string[]).includes(scheduler))

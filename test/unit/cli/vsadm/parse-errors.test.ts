@@ -158,6 +158,8 @@ const VSD_REFUSALS: [string[], string][] = [
   [[...DEST, '-i', '--tun-type', 'gue', '--tun-port', '6080'], "tunnel type `gue' is not supported by vsd"],
   [['-A', ...SVC, '-b', 'flag-1'], 'scheduler flags -b flag-1 mean nothing to vsd'],
   [['-A', ...SVC, '-s', 'sh', '-b', 'flag-3'], 'scheduler flags -b flag-3 mean nothing to vsd'],
+  [['-A', ...SVC, '-p', '-M', '255.0.255.0'], 'persistent mask -M 255.0.255.0 is not supported by vsd'],
+  [['-E', ...SVC, '-p', '60', '-M', '0.0.0.255'], 'persistent mask -M 0.0.0.255 is not supported by vsd'],
 ];
 
 for (const [argv, start] of VSD_REFUSALS) {

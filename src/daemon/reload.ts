@@ -1,0 +1,92 @@
+// Reloads from the config file, for SIGHUP and the API alike: read until stable, refuse a file that
+// would remove every or most services unless forced, apply the difference, log what happened.
+import type { Config } from '../model/config-schema.ts';
+import { isVsdError } from '../model/errors.ts';
+import type { Director } from '../director/director.ts';
+import type { ReloadPlan } from '../director/plan-reload.ts';
+import { readConfigStably, type StableReadOptions } from './config-file.ts';
+import type { Logger } from './logger.ts';
+import { guardRemovals } from './reload-guard.ts';
+
+export interface ReloadRequest {
+  /** Apply even when the file removes every service or more than reload_max_removed of them. */
+  readonly force: boolean;
+  /** Who asked, for the log: "SIGHUP" or "API". */
+  readonly via: string;
+}
+
+function summarize(plan: ReloadPlan): string[] {
+  return [
+    ...plan.services.map((s) =>
+      s.kind === 'update'
+        ? `update ${s.key}: ${[...s.fields, ...s.realServers.map((r) => `${r.kind} ${r.key}`), ...(s.reordered ? ['reorder'] : [])].join(', ')}`
+        : `${s.kind} ${s.key}`,
+    ),
+    ...plan.globals.map((g) => `set ${g}`),
+  ];
+}
+
+/** What runs is the file with the runtime changes on top (runtime-overlay.ts). */
+export interface FileOverlay {
+  compose(file: Config): Config;
+  /** The reload of `file` succeeded. */
+  accept(file: Config): void;
+}
+
+export class FileReloader {
+  readonly #director: Director;
+  readonly #log: Logger;
+  readonly #path: string;
+  readonly #read: StableReadOptions;
+  readonly #overlay: FileOverlay | undefined;
+  readonly #prepareControl: ((next: Config['control']) => Promise<() => void>) | undefined;
+
+  constructor(
+    director: Director,
+    log: Logger,
+    path: string,
+    options: {
+      read?: StableReadOptions;
+      overlay?: FileOverlay | undefined;
+      /** Checks and reads the next control settings; what it returns puts them in force (the API's). */
+      prepareControl?: (next: Config['control']) => Promise<() => void>;
+    } = {},
+  ) {
+    this.#director = director;
+    this.#log = log;
+    this.#path = path;
+    this.#read = options.read ?? {};
+    this.#overlay = options.overlay;
+    this.#prepareControl = options.prepareControl;
+  }
+
+  /** Applies the file; a failure is logged with its code and thrown, the running config unchanged. */
+  async reload(request: ReloadRequest): Promise<ReloadPlan> {
+    const path = this.#path;
+    try {
+      const file = await readConfigStably(path, this.#read);
+      const next = this.#overlay ? this.#overlay.compose(file) : file;
+      const running = this.#director.config;
+      if (running && !request.force) guardRemovals(running, next, path);
+      // Never a new config with the old token in force: a control change applies with it or is refused.
+      const applyControl = await this.#prepareControl?.(next.control);
+      const plan = await this.#director.reload(next);
+      applyControl?.();
+      this.#overlay?.accept(file);
+      if (running && next.proxy_workers !== running.proxy_workers)
+        this.#log.warn('proxy_workers changed: it takes effect at the next restart');
+      const forced = request.force ? { forced: true } : {};
+      if (plan.empty) this.#log.info({ path, via: request.via, ...forced }, 'reload: no change');
+      else this.#log.info({ path, via: request.via, ...forced, changes: summarize(plan) }, 'reloaded');
+      return plan;
+    } catch (err) {
+      const code = isVsdError(err) ? err.code : 'unknown';
+      const details = isVsdError(err) ? err.details : [];
+      this.#log.error(
+        { path, via: request.via, code, details },
+        `reload failed, running config unchanged: ${(err as Error).message}`,
+      );
+      throw err;
+    }
+  }
+}
