@@ -33,7 +33,9 @@ export async function startVsd(
   const dir = await mkdtemp(join(tmpdir(), 'vsd-proc-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const configPath = join(dir, 'vsd.yaml');
-  const fill = (s: string) => s.replaceAll('{dir}', dir);
+  // The runtime overlay goes to {dir}/state, not /var/lib/vsd, unless the text says otherwise.
+  const fill = (s: string) =>
+    (s.includes('state_dir:') ? s : `${s}\nstate_dir: "{dir}/state"\n`).replaceAll('{dir}', dir);
   for (const [name, content] of Object.entries(options.files ?? {}))
     await writeFile(join(dir, name), content, { mode: 0o600 });
   await writeFile(configPath, fill(text));
