@@ -59,7 +59,7 @@ ${[vip, ...ports].map((p) => `  - { address: 127.0.0.1, port: ${p} }`).join('\n'
 );
 
 test(
-  'vsd save: the token is redacted on stdout and kept when saving over the daemon's own file',
+  "vsd save: the token is redacted on stdout and kept when saving over the daemon's own file",
   { timeout: 60_000 },
   async (t) => {
     const apiPort = await unusedPort();
