@@ -89,7 +89,10 @@ export type EngineEvent =
   | { type: 'listen-failed'; service: string; code: string; message: string; retryInMs: number }
   | { type: 'connect-failed'; service: string; realServer: string; reason: string }
   | { type: 'no-real-server'; service: string; client: string }
-  | { type: 'session-refused'; service: string; client: string; reason: string }
+  /** Rate-limited (one per service per 10 s): `refused` counts the refusals since the last one. */
+  | { type: 'session-refused'; service: string; client: string; reason: string; refused: number }
+  /** A connection from vsd's own upstream socket (a loop) was reset; rate-limited like session-refused. */
+  | { type: 'loop-refused'; service: string; client: string; refused: number }
   /** A proxy worker process ended without being asked to; it is started again after restartInMs. */
   | {
       type: 'worker-exited';
