@@ -4,19 +4,21 @@
 
 const HISTORY = 120; // samples kept per chart (one a second)
 const state = {
-  token: localStorage.getItem('vsd-token') || '',
   charts: new Map(),
   history: new Map(),
   lastView: [],
 };
 const $ = (sel) => document.querySelector(sel);
 
+// The session is an HttpOnly cookie set by POST /api/v1/login: the page never holds the token.
+// Every change says so in a header (or a JSON body), which a cross-site form cannot send.
 function headers(json) {
-  const h = {};
-  if (state.token) h.authorization = 'Bearer ' + state.token;
+  const h = { 'x-vsd-request': 'dashboard' };
   if (json) h['content-type'] = 'application/json';
   return h;
 }
+
+class LoginNeeded extends Error {}
 
 async function api(method, path, body) {
   const res = await fetch(path, {
@@ -25,8 +27,8 @@ async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (res.status === 401) {
-    askToken();
-    throw new Error('token required');
+    askLogin();
+    throw new LoginNeeded('login required');
   }
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
@@ -35,9 +37,9 @@ async function api(method, path, body) {
   return data;
 }
 
-function askToken() {
-  $('#token-form').hidden = false;
-  setStatus('an API token is needed', true);
+function askLogin(message) {
+  $('#login-form').hidden = false;
+  setStatus(message || 'log in with the API token', true);
 }
 
 function setStatus(text, bad) {
@@ -237,7 +239,7 @@ async function stream() {
       render(await api('GET', '/api/v1/services'));
       const res = await fetch('/api/v1/events', { headers: headers(false) });
       if (res.status === 401) {
-        askToken();
+        askLogin();
         return;
       }
       setStatus('live');
@@ -255,32 +257,41 @@ async function stream() {
           const ev = /^event: (.*)$/m.exec(block);
           const data = /^data: (.*)$/m.exec(block);
           if (!ev || !data) continue;
-          const payload = JSON.parse(data[1]);
-          if (ev[1] === 'rates') render(payload);
-          else if (ev[1] === 'reloaded')
-            logEvent('changed: ' + payload.services.map((s) => s.kind + ' ' + s.key).join(', '));
-          else if (ev[1] === 'drained')
-            logEvent('drained and removed: ' + payload.realServer + ' from ' + payload.service);
-          else if (ev[1] === 'retired') logEvent('service removed: ' + payload.service);
-          else if (ev[1] === 'health')
-            logEvent(
-              'health: ' + payload.realServer + ' ' + (payload.up ? 'up' : 'down') + ' in ' + payload.service,
-            );
+          onEvent(ev[1], JSON.parse(data[1]));
         }
       }
     } catch (e) {
-      if (e.message === 'token required') return;
+      if (e instanceof LoginNeeded) return;
       setStatus('disconnected: ' + e.message + ' (retrying)', true);
     }
     await new Promise((r) => setTimeout(r, 2000));
   }
 }
 
-$('#token-form').addEventListener('submit', (e) => {
+function onEvent(event, payload) {
+  if (event === 'rates') render(payload);
+  else if (event === 'reloaded')
+    logEvent('changed: ' + payload.services.map((s) => s.kind + ' ' + s.key).join(', '));
+  else if (event === 'drained')
+    logEvent('drained and removed: ' + payload.realServer + ' from ' + payload.service);
+  else if (event === 'retired') logEvent('service removed: ' + payload.service);
+  else if (event === 'health')
+    logEvent('health: ' + payload.realServer + ' ' + (payload.up ? 'up' : 'down') + ' in ' + payload.service);
+}
+
+$('#login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  state.token = $('#token').value;
-  localStorage.setItem('vsd-token', state.token);
-  $('#token-form').hidden = true;
+  const res = await fetch('/api/v1/login', {
+    method: 'POST',
+    headers: headers(true),
+    body: JSON.stringify({ token: $('#token').value }),
+  });
+  $('#token').value = '';
+  if (!res.ok) {
+    askLogin(res.status === 401 ? 'wrong token' : 'login failed: ' + res.status);
+    return;
+  }
+  $('#login-form').hidden = true;
   void stream();
 });
 

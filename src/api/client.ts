@@ -21,8 +21,13 @@ export function apiRequest(
   body?: unknown,
 ): Promise<ApiResponse> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = {};
-  if (payload !== undefined) headers['content-type'] = 'application/json';
+  // Says this is no cross-site form (the HTTP listener refuses body-less changes without it).
+  const headers: Record<string, string> = { 'x-vsd-request': 'client' };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    // Node sends GET and DELETE bodies unframed without it; the server would read them as a request.
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
   let options: RequestOptions;
   if ('socketPath' in target) options = { socketPath: target.socketPath, path, method, headers };
   else {

@@ -1,5 +1,5 @@
 // Serves the web dashboard (static files, no build step) and uPlot from its npm package.
-// The page itself needs no token; every API call it makes carries one when the listener wants it.
+// The page itself needs no token; its API calls carry the session cookie set by POST /api/v1/login.
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -35,30 +35,27 @@ export function createMetrics(
       s.real_servers.map((r): Sample => [{ service: s.name, real_server: r.key }, value(r)]),
     );
 
-  const gauge = (name: string, help: string, labelNames: string[], samples: Samples) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const all = await samples();
-        this.reset();
-        for (const [l, v] of all) this.set(l, v);
-      },
-    });
-  const counter = (name: string, help: string, labelNames: string[], samples: Samples) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const all = await samples();
-        this.reset();
-        for (const [l, v] of all) this.inc(l, v);
-      },
-    });
+  // Gauges and counters are both filled from a fresh set of samples at each scrape.
+  const metric = (
+    kind: 'gauge' | 'counter',
+    name: string,
+    help: string,
+    labelNames: string[],
+    samples: Samples,
+  ) => {
+    const config = { name, help, labelNames, registers: [registry] };
+    async function collect(this: Gauge | Counter) {
+      const all = await samples();
+      this.reset();
+      for (const [l, v] of all) {
+        if (this instanceof Gauge) this.set(l, v);
+        else this.inc(l, v);
+      }
+    }
+    return kind === 'gauge' ? new Gauge({ ...config, collect }) : new Counter({ ...config, collect });
+  };
+  const gauge = (...a: [string, string, string[], Samples]) => metric('gauge', ...a);
+  const counter = (...a: [string, string, string[], Samples]) => metric('counter', ...a);
   const svc = ['service', 'protocol', 'vip'];
   const rs = ['service', 'real_server'];
 

@@ -3,10 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import * as cmd from '../director/commands.ts';
 import type { ReloadPlan } from '../director/plan-reload.ts';
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from '../model/config-schema.ts';
 import { configToInput } from '../model/config-input.ts';
 import { validateConfig } from '../model/config.ts';
 import { VsdError } from '../model/errors.ts';
+import { REDACTED, redactConfig } from '../model/redact.ts';
 import type { ApiDeps } from './deps.ts';
+import { objectBody } from './request-input.ts';
 
 interface ConnQuery {
   service?: string;
@@ -25,6 +29,28 @@ function count(text: string | undefined, name: string, fallback: number, max: nu
   return n;
 }
 
+/**
+ * A restored config keeps the running control settings: the API cannot change its own guard (token,
+ * allow_exec, listeners). A control section may be sent back as saved (token redacted) or left out.
+ */
+function restoredConfig(running: Config, body: Record<string, unknown>): Config {
+  const control = configToInput(running).control;
+  const sent = body.control;
+  const given =
+    typeof sent === 'object' && sent !== null && !Array.isArray(sent)
+      ? (sent as Record<string, unknown>).token === REDACTED
+        ? { ...sent, token: control?.token }
+        : sent
+      : sent;
+  const next = validateConfig({ ...body, control: given === undefined ? control : given }, 'request body');
+  if (!isDeepStrictEqual(next.control, running.control))
+    throw new VsdError(
+      'VSD_ERR_CONTROL_CHANGE',
+      'control: cannot be changed through the API (edit the config file and reload); leave it out or send it as saved',
+    );
+  return next;
+}
+
 const planView = (plan: ReloadPlan) => ({
   empty: plan.empty,
   services: plan.services,
@@ -32,7 +58,7 @@ const planView = (plan: ReloadPlan) => ({
 });
 
 export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { director } = deps;
+  const { director, change } = deps;
   const running = () => {
     const c = director.config;
     if (!c) throw new VsdError('VSD_ERR_API', 'the director is not running');
@@ -65,21 +91,21 @@ export function stateRoutes(app: FastifyInstance, deps: ApiDeps): void {
         'VSD_ERR_BAD_REQUEST',
         'the request body must be a JSON object like {"tcp": 900, "tcp_fin": 120, "udp": 300}',
       );
-    await director.change((c) => cmd.setTimeouts(c, b));
+    await change((c) => cmd.setTimeouts(c, b));
     const t = running().timeouts;
     return { tcp: t.tcp / 1000, tcp_fin: t.tcp_fin / 1000, udp: t.udp / 1000 };
   });
 
   // Save: the running state as a config file `vsd start` accepts.
   app.get<{ Querystring: { format?: string } }>('/api/v1/config', (req, reply) => {
-    const input = configToInput(running());
+    const input = redactConfig(configToInput(running()));
     if (req.query.format === 'yaml') return reply.type('application/yaml').send(stringify(input));
     return input;
   });
   // Restore: a whole config, applied as a difference (a runtime change, as vsadm's are).
   app.put('/api/v1/config', async (req) => {
-    const next = validateConfig(req.body, 'request body');
-    return planView(await director.change(() => next));
+    const body = objectBody(req.body);
+    return planView(await change((c) => restoredConfig(c, body)));
   });
 
   // ?force=1 (or a body {"force": true}) applies a file that removes every or most services.

@@ -1,4 +1,5 @@
 // The embedded demo: a few local HTTP backends that answer with their name, and a director in front.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../model/config-schema.ts';
 import { validateConfig } from '../model/config.ts';
@@ -25,10 +26,24 @@ export async function startDemoBackend(name: string, port: number, host = '127.0
   return { name, port: typeof address === 'object' && address ? address.port : port, server };
 }
 
-export function demoConfig(port: number, backendPorts: readonly number[], apiPort: number): Config {
+/** The demo's API token: new at each run, printed once (the HTTP API is as powerful as root). */
+export function demoToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function demoConfig(
+  port: number,
+  backendPorts: readonly number[],
+  apiPort: number,
+  token: string,
+): Config {
   return validateConfig(
     {
-      control: { socket: join(tmpdir(), `vsd-demo-${process.pid}.sock`), http: `127.0.0.1:${apiPort}` },
+      control: {
+        socket: join(tmpdir(), `vsd-demo-${process.pid}.sock`),
+        http: `127.0.0.1:${apiPort}`,
+        token,
+      },
       virtual_services: [
         {
           name: 'demo-web',

@@ -4,9 +4,10 @@
 // reaches it over HTTP instead.
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseDocument } from 'yaml';
 import { apiRequest, type ApiResponse, type ApiTarget } from '../api/client.ts';
 import { DEFAULT_SOCKET } from '../model/config-schema.ts';
+import { REDACTED } from '../model/redact.ts';
 import { writeFileAtomically } from '../daemon/atomic-write.ts';
 import { readConfigText } from '../daemon/config-file.ts';
 import { VsdError, type ErrorCode, ERROR_CODES } from '../model/errors.ts';
@@ -126,6 +127,21 @@ export async function diffCommand(
   return 0;
 }
 
+/** The API redacts control.token; written over a file that has one, the file's token stays. */
+async function keepToken(saved: string, file: string): Promise<string> {
+  const doc = parseDocument(saved);
+  if (doc.getIn(['control', 'token']) !== REDACTED) return saved;
+  let token: unknown;
+  try {
+    token = (parse(await readConfigText(file)) as { control?: { token?: unknown } } | null)?.control?.token;
+  } catch {
+    return saved; // not a config file that can be read: it is replaced as it is
+  }
+  if (typeof token !== 'string') return saved;
+  doc.setIn(['control', 'token'], token);
+  return doc.toString();
+}
+
 /**
  * `vsd save [--output FILE]`: the running config (the file with the runtime changes) as a config
  * file. Written over the daemon's own config file, the overlay is folded in: it is cleared and the
@@ -144,7 +160,11 @@ export async function saveCommand(
   }
   // A config file keeps its permissions; a new one is the owner's only (it may hold a token).
   const existing = await stat(output).catch(() => undefined);
-  await writeFileAtomically(output, r.text, existing ? existing.mode & 0o777 : 0o600);
+  await writeFileAtomically(
+    output,
+    existing ? await keepToken(r.text, output) : r.text,
+    existing ? existing.mode & 0o777 : 0o600,
+  );
   const doc = await getOverlay(target);
   if (doc && doc.config_path === resolve(output)) {
     const cleared = await apiRequest(target, 'DELETE', '/api/v1/overlay');

@@ -6,7 +6,7 @@ import { createLogger } from '../daemon/logger.ts';
 import { preflight } from '../daemon/preflight.ts';
 import { runUntilSignal } from '../daemon/run.ts';
 import { controlTarget, diffCommand, reloadCommand, saveCommand } from './vsd-control.ts';
-import { demoConfig, startDemoBackend } from './demo.ts';
+import { demoConfig, demoToken, startDemoBackend } from './demo.ts';
 import { agentMain } from './agent.ts';
 
 const USAGE = `usage: vsd <command> [options]
@@ -133,16 +133,22 @@ async function runDemo(
   const port = portOption(portText, '--port', 8080);
   const apiPort = portOption(apiPortText, '--api-port', 9180);
   const backends = await Promise.all(['alpha', 'beta', 'gamma'].map((name) => startDemoBackend(name, 0)));
+  const token = demoToken();
   const config = demoConfig(
     port,
     backends.map((b) => b.port),
     apiPort,
+    token,
   );
   err(
     `vsd demo: wrr over ${backends.map((b) => `${b.name} (127.0.0.1:${b.port})`).join(', ')} with weights 3:2:1`,
   );
   err(`vsd demo: try   for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:${port}/; done   (Ctrl-C stops)`);
-  err(`vsd demo: API and metrics at http://127.0.0.1:${apiPort}/api/v1/services and /metrics`);
+  err(`vsd demo: API token (as powerful as root, new each run): ${token}`);
+  err(`vsd demo: dashboard at http://127.0.0.1:${apiPort}/ (log in with the token)`);
+  err(
+    `vsd demo: API and metrics: curl -H "Authorization: Bearer ${token}" http://127.0.0.1:${apiPort}/api/v1/services (and /metrics)`,
+  );
   await runUntilSignal(config, createLogger('info'), {
     onStop: async () => {
       await Promise.all(backends.map((b) => new Promise((r) => b.server.close(r))));

@@ -28,18 +28,25 @@ export class FileReloader {
   readonly #path: string;
   readonly #read: StableReadOptions;
   readonly #overlay: FileOverlay | undefined;
+  readonly #prepareControl: ((next: Config['control']) => Promise<() => void>) | undefined;
 
   constructor(
     director: Director,
     log: Logger,
     path: string,
-    options: { read?: StableReadOptions; overlay?: FileOverlay | undefined } = {},
+    options: {
+      read?: StableReadOptions;
+      overlay?: FileOverlay | undefined;
+      /** Checks and reads the next control settings; what it returns puts them in force (the API's). */
+      prepareControl?: (next: Config['control']) => Promise<() => void>;
+    } = {},
   ) {
     this.#director = director;
     this.#log = log;
     this.#path = path;
     this.#read = options.read ?? {};
     this.#overlay = options.overlay;
+    this.#prepareControl = options.prepareControl;
   }
 
   /** Applies the file; a failure is logged with its code and thrown, the running config unchanged. */
@@ -50,10 +57,11 @@ export class FileReloader {
       const next = this.#overlay ? this.#overlay.compose(file) : file;
       const running = this.#director.config;
       if (running && !request.force) guardRemovals(running, next, path);
+      // Never a new config with the old token in force: a control change applies with it or is refused.
+      const applyControl = await this.#prepareControl?.(next.control);
       const plan = await this.#director.reload(next);
+      applyControl?.();
       this.#overlay?.accept(file);
-      if (running && next.control.socket !== running.control.socket)
-        this.#log.warn('control.socket changed: it takes effect at the next restart');
       if (running && next.proxy_workers !== running.proxy_workers)
         this.#log.warn('proxy_workers changed: it takes effect at the next restart');
       const forced = request.force ? { forced: true } : {};

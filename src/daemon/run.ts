@@ -40,8 +40,11 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
   const health = new HealthLink(director, log);
   health.sync();
   director.on('reloaded', () => health.sync());
-  const reloader = path === undefined ? undefined : new FileReloader(director, log, path, { overlay });
   let api: RunningApi;
+  // A reload reads the control settings (a new token) first and puts them in force with the rest.
+  const prepareControl = (next: Config['control']) => api.prepareControl(next);
+  const reloader =
+    path === undefined ? undefined : new FileReloader(director, log, path, { overlay, prepareControl });
   try {
     api = await startApi({
       director,

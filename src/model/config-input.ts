@@ -22,7 +22,12 @@ function checkToInput<T extends { interval: number; timeout: number }>(
 
 export function configToInput(config: Config): ConfigInput {
   return {
-    control: { ...config.control },
+    control: {
+      ...config.control,
+      allowed_hosts: [...config.control.allowed_hosts],
+      headers_timeout: formatDuration(config.control.headers_timeout),
+      request_timeout: formatDuration(config.control.request_timeout),
+    },
     timeouts: {
       tcp: formatDuration(config.timeouts.tcp),
       tcp_fin: formatDuration(config.timeouts.tcp_fin),

@@ -82,9 +82,18 @@ export const configSchema = z.strictObject({
       socket: z.string().min(1).default(DEFAULT_SOCKET),
       /** Optional HTTP listener for the API, metrics and dashboard: "127.0.0.1:9180" or "[::1]:9180". */
       http: z.string().min(1).optional(),
-      /** Bearer token for the HTTP listener (required when it is not on loopback). */
+      /** Bearer token for the HTTP listener (it or token_file is required with control.http). */
       token: z.string().min(16).optional(),
       token_file: z.string().min(1).optional(),
+      /** Let the API set settings that run programs (exec checks, notify_* and quorum_* commands). */
+      allow_exec: z.boolean().default(false),
+      /** Host names the HTTP listener answers to besides IP literals and localhost (DNS rebinding). */
+      allowed_hosts: z.array(z.string().min(1).max(253)).default([]),
+      /** Most HTTP connections at once; also kept well below the process's open-file limit. */
+      max_connections: z.number().int().min(1).max(65535).default(256),
+      /** A request's headers must arrive within this, the whole request within request_timeout. */
+      headers_timeout: duration('duration', 100).default(10_000),
+      request_timeout: duration('duration', 100).default(30_000),
     })
     .prefault({}),
   timeouts: timeoutsSchema.prefault({}),

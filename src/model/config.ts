@@ -8,7 +8,7 @@ import {
   type VirtualServiceConfig,
 } from './config-schema.ts';
 import { formatIssues } from './config-errors.ts';
-import { ipv4MaskPrefix, addressFamily, formatEndpoint, isLoopback, parseHostPort } from './address.ts';
+import { ipv4MaskPrefix, addressFamily, formatEndpoint, parseHostPort } from './address.ts';
 import { VsdError } from './errors.ts';
 import { selfLoopLine, selfLoops } from './self-loop.ts';
 
@@ -45,9 +45,9 @@ function crossFieldProblems(config: Config): string[] {
       problems.push(
         `control.http: ${JSON.stringify(http)} is not "address:port" (e.g. "127.0.0.1:9180" or "[::1]:9180")`,
       );
-    else if (!isLoopback(listen.host) && token === undefined && token_file === undefined)
+    else if (token === undefined && token_file === undefined)
       problems.push(
-        `control.token: required (or control.token_file) because control.http ${http} is not on loopback`,
+        `control.token_file: required (or control.token) because control.http ${http} is set: the HTTP API is as powerful as root`,
       );
   }
   if (token !== undefined && token_file !== undefined)

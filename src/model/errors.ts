@@ -15,6 +15,12 @@ export const ERROR_CODES = {
   VSD_ERR_EXISTS: 'A virtual service or real server being added already exists.',
   VSD_ERR_BAD_REQUEST: 'An API request is malformed (not JSON, wrong shape, bad parameter).',
   VSD_ERR_UNAUTHORIZED: 'An API request on the HTTP listener lacks the right bearer token.',
+  VSD_ERR_FORBIDDEN:
+    'An API request on the HTTP listener comes from another origin or host name, or a change lacks its JSON body or X-Vsd-Request header.',
+  VSD_ERR_EXEC_NOT_ALLOWED:
+    'An API change would set a command that runs a program (exec check, notify) while control.allow_exec is false.',
+  VSD_ERR_CONTROL_CHANGE:
+    'A reload changes control settings that cannot change while running (the listeners), or through the API.',
   VSD_ERR_API: 'The control API could not be reached or answered with an error.',
   VSD_ERR_NFT: 'nft could not be run, or refused a ruleset the kernel engine compiled.',
   VSD_ERR_CONNTRACK: 'conntrack could not be run, or failed to list or delete connection tracking entries.',

@@ -15,7 +15,10 @@ import { askName, namedBackend, openAndReadLine, unusedPort } from '../helpers/n
 
 const VIP = '127.0.0.1';
 
+const TOKEN = 'api-test-token-0123456789';
+
 async function setup(t: TestContext, opts: { token?: string } = {}) {
+  const token = opts.token ?? TOKEN;
   const [a, b] = await Promise.all([namedBackend('A'), namedBackend('B')]);
   t.after(() => Promise.all([a.close(), b.close()]));
   const port = await unusedPort();
@@ -39,7 +42,7 @@ async function setup(t: TestContext, opts: { token?: string } = {}) {
     control: {
       socket: socketPath,
       http: `127.0.0.1:${httpPort}`,
-      ...(opts.token ? { token: opts.token } : {}),
+      token,
     },
     rateIntervalMs: 100,
   });
@@ -54,6 +57,7 @@ async function setup(t: TestContext, opts: { token?: string } = {}) {
     api,
     socketPath,
     httpPort,
+    http: { url: `http://127.0.0.1:${httpPort}`, token } as ApiTarget,
     call,
     svcPath: `/api/v1/services/tcp/127.0.0.1/${port}`,
   };
@@ -189,14 +193,15 @@ test('the HTTP listener with a token: 401 without it, 200 with it', async (t) =>
   assert.equal(ok.status, 200);
 });
 
-test('a non-loopback HTTP listener without a token is refused by config validation', () => {
-  assert.throws(
-    () => validateConfig({ control: { http: '0.0.0.0:9180' } }),
-    (e: unknown) =>
-      (e as { details: string[] }).details.includes(
-        'control.token: required (or control.token_file) because control.http 0.0.0.0:9180 is not on loopback',
-      ),
-  );
+test('an HTTP listener without a token is refused by config validation, on loopback too', () => {
+  for (const http of ['0.0.0.0:9180', '127.0.0.1:9180'])
+    assert.throws(
+      () => validateConfig({ control: { http } }),
+      (e: unknown) =>
+        (e as { details: string[] }).details.includes(
+          `control.token_file: required (or control.token) because control.http ${http} is set: the HTTP API is as powerful as root`,
+        ),
+    );
   assert.doesNotThrow(() =>
     validateConfig({ control: { http: '0.0.0.0:9180', token: 'a-long-enough-token' } }),
   );
@@ -226,7 +231,8 @@ function readSse(
 ): Promise<{ event: string; data: unknown }[]> {
   return new Promise((resolve, reject) => {
     const events: { event: string; data: unknown }[] = [];
-    const req = request({ host: '127.0.0.1', port: httpPort, path: '/api/v1/events' }, (res) => {
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const req = request({ host: '127.0.0.1', port: httpPort, path: '/api/v1/events', headers }, (res) => {
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
@@ -255,11 +261,11 @@ function readSse(
 }
 
 test('metrics show live numbers; the event stream carries changes and rates', async (t) => {
-  const { b, port, call, svcPath, httpPort } = await setup(t);
+  const { b, port, call, svcPath, httpPort, http } = await setup(t);
   const held = await openAndReadLine(VIP, port);
   t.after(() => held.socket.destroy());
   for (let i = 0; i < 3; i++) await askName(VIP, port);
-  const metrics = await apiRequest({ url: `http://127.0.0.1:${httpPort}` }, 'GET', '/metrics');
+  const metrics = await apiRequest(http, 'GET', '/metrics');
   assert.equal(metrics.status, 200);
   const rsLine = (name: string) =>
     new RegExp(`^${name}\\{service="web",real_server="127\\.0\\.0\\.1:\\d+"\\} (\\d+)$`, 'm');

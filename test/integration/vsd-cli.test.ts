@@ -209,7 +209,11 @@ test('demo: starts backends and a director that answers with their names', { tim
     names.add((await res.text()).trim());
   }
   assert.deepEqual([...names].sort(), ['alpha', 'beta', 'gamma']);
-  const services = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/services`)).json()) as {
+  const token = /API token \(.*\): (\S+)$/m.exec(r.stderr)?.[1];
+  assert.ok(token, 'the demo prints its API token');
+  const url = `http://127.0.0.1:${apiPort}/api/v1/services`;
+  assert.equal((await fetch(url)).status, 401);
+  const services = (await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json()) as {
     name: string;
     stats: { connections: number };
   }[];

@@ -124,7 +124,7 @@ test('a section given in part gets the defaults of the fields it leaves out', ()
   const config = validateConfig({
     timeouts: { tcp: 5 },
     kernel: { table: 'lb' },
-    control: { http: '127.0.0.1:9180' },
+    control: { http: '127.0.0.1:9180', token: 'a-token-of-sixteen-chars' },
   });
   assert.deepEqual(config.timeouts, { tcp: 5000, tcp_fin: 120_000, udp: 300_000 });
   assert.deepEqual(config.kernel, { table: 'lb', sample_interval: 1000, count_bytes: true });
@@ -198,7 +198,7 @@ virtual_services:
 
 test('a real server where vsd itself listens is refused: a VIP of the protocol, control.http, the sorry server', () => {
   const { code, details } = problems(`
-control: { http: "127.0.0.1:9180" }
+control: { http: "127.0.0.1:9180", token: "a-token-of-sixteen-chars" }
 virtual_services:
   - address: 10.0.0.1
     port: 80
