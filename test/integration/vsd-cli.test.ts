@@ -5,7 +5,7 @@ import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { apiRequest } from '../../src/api/client.ts';
 import { askName, namedBackend, unusedPort, waitFor } from '../helpers/net.ts';
-import { localControl, run, startDaemon, tempConfig, tempDir } from '../helpers/vsd-process.ts';
+import { localControl, run, startDaemon, tempConfig, tempDir } from '../helpers/vsd-run.ts';
 
 test('check: a valid file passes, a bad one exits 1 with coded errors naming each field', async (t) => {
   const good = await tempConfig(t, 'virtual_services:\n  - { address: 127.0.0.1, port: 8080 }\n');

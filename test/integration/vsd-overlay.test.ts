@@ -15,7 +15,7 @@ import {
   tempConfig,
   VSADM_BIN,
   type Run,
-} from '../helpers/vsd-process.ts';
+} from '../helpers/vsd-run.ts';
 
 interface Overlay {
   version: number;
