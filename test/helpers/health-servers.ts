@@ -74,8 +74,8 @@ export function httpServer(host: string, handler: Handler = routes): Promise<Run
   return listen(createHttpServer(handler), host);
 }
 
-/** A self-signed certificate for CN=health.test made with openssl, or undefined when openssl is missing. */
-export function selfSignedCert(): { key: string; cert: string } | undefined {
+/** A self-signed certificate for CN=health.test made with openssl (an openssl failure throws, with its stderr). */
+export function selfSignedCert(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'vsd-health-tls-'));
   try {
     const keyFile = join(dir, 'key.pem');
@@ -99,11 +99,9 @@ export function selfSignedCert(): { key: string; cert: string } | undefined {
         '-out',
         certFile,
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
-  } catch {
-    return undefined;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,10 @@
 // Runs `vsd start` inside a lab's director namespace with a config the test writes, and gives the
 // test its API (over the control socket, a file path reachable from any namespace) and nft there.
+// Ready means the API answers (the daemon opens it once its engines have applied the config);
+// stopped means the process has exited.
 import type { TestContext } from 'node:test';
 import { execFileSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +19,7 @@ export interface LabDirector {
   api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
   /** `nft ARGS` in the director namespace; its stdout. */
   nft(...args: string[]): string;
-  /** SIGTERM, and wait for the daemon to say it stopped. */
+  /** SIGTERM, and wait for the daemon to exit (it must exit 0). */
   stop(): Promise<void>;
 }
 
@@ -48,15 +51,32 @@ export async function startLabDirector(
   );
   const child = host.spawnIn(netns, [process.execPath, VSD, 'start', '--config', file]);
   const log = lines(child);
-  await log.waitFor((l) => l.includes('vsd running'), 15_000);
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const api = (method: string, path: string, body?: unknown) =>
+    apiRequest({ socketPath: socket }, method, path, body);
+  const answers = async () => (await api('GET', '/api/v1/services').catch(() => undefined))?.status === 200;
+  const deadline = Date.now() + 15_000;
+  while (!(await answers())) {
+    const why =
+      child.exitCode !== null || child.signalCode !== null
+        ? `exited (${child.exitCode ?? child.signalCode})`
+        : Date.now() > deadline
+          ? 'did not answer on its control socket within 15 s'
+          : undefined;
+    if (why) throw new Error(`vsd ${why}; log:\n${log.all.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return {
     process: child,
     log,
-    api: (method, path, body) => apiRequest({ socketPath: socket }, method, path, body),
+    api,
     nft: (...args) => execFileSync('ip', ['netns', 'exec', netns, 'nft', ...args], { encoding: 'utf8' }),
     async stop() {
       child.kill('SIGTERM');
-      await log.waitFor((l) => l.includes('"stopped"'), 15_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+      const [code, signal] = await exited;
+      clearTimeout(timer);
+      if (code !== 0) throw new Error(`vsd exited ${code ?? signal} on SIGTERM; log:\n${log.all.join('\n')}`);
     },
   };
 }

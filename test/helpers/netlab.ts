@@ -10,6 +10,9 @@
 // namespaces; nothing is created or changed in the root namespace. Namespace names carry the pid and
 // a counter, so parallel runs and several labs in one process never collide.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { killAllIn } from './netlab-sweep.ts';
+
+export { killAllIn };
 
 export interface NatLab {
   /** Namespace names. */
@@ -41,29 +44,6 @@ function sysctl(netns: string, setting: string): void {
   execFileSync('ip', ['netns', 'exec', netns, 'sysctl', '-qw', setting], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-}
-
-/** Kills (SIGKILL, by pid) every process left in a namespace this lab made; `ip netns exec` keeps the pid. */
-export function killAllIn(netns: string): void {
-  let pids: number[] = [];
-  try {
-    pids = execFileSync('ip', ['netns', 'pids', netns], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => Number.isInteger(n) && n > 0);
-  } catch {
-    return;
-  }
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
 }
 
 export function createNatLab(): NatLab {
@@ -149,17 +129,4 @@ export function createNatLab(): NatLab {
     },
     destroy,
   };
-}
-
-/** Why netlab tests cannot run here (not root, a tool missing), or false when they can. */
-export function netlabUnavailable(...moreTools: string[]): string | false {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const tool of ['ip', 'nft', ...moreTools]) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed (CI installs iproute2, nftables and conntrack)`;
-    }
-  }
-  return false;
 }

@@ -98,7 +98,7 @@ test('services and real servers: list, add, reweight, drain, through the unix so
 
 test('malformed and invalid requests get coded errors and change nothing', async (t) => {
   const { a, call, svcPath, socketPath, d } = await setup(t);
-  const before = d.director.config;
+  const before = structuredClone(d.director.config);
   const cases: [string, string, unknown, number, string, RegExp][] = [
     [
       'PATCH',
@@ -173,7 +173,7 @@ test('malformed and invalid requests get coded errors and change nothing', async
   });
   assert.equal(raw.status, 400);
   assert.match(raw.text, /VSD_ERR_BAD_REQUEST/);
-  assert.equal(d.director.config, before);
+  assert.deepEqual(d.director.config, before);
 });
 
 test('the HTTP listener with a token: 401 without it, 200 with it', async (t) => {

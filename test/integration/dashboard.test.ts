@@ -2,24 +2,21 @@
 // live numbers while traffic flows, drains a real server, and a screenshot is kept as an artifact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startApi } from '../../src/api/server.ts';
 import { startDirector } from '../helpers/director.ts';
+import { browser as headlessChromium, chromiumPath, needs } from '../helpers/needs.ts';
 import { askName, namedBackend, openAndReadLine, unusedPort, waitFor } from '../helpers/net.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = join(import.meta.dirname, '..', '..', 'test-artifacts');
 
 test(
   'dashboard: live numbers change with traffic, a drain from the page takes effect',
   {
-    skip: existsSync(CHROMIUM)
-      ? false
-      : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+    ...needs(headlessChromium()),
     timeout: 60_000,
   },
   async (t) => {
@@ -52,7 +49,7 @@ test(
     t.after(() => api.close());
 
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath() ?? 'chromium',
       args: [
         '--no-sandbox',
         '--disable-gpu',

@@ -77,7 +77,7 @@ test('a template expires after its timeout once its connections are gone, then t
   held.socket.removeAllListeners('close');
   held.socket.end();
   await once(held.socket, 'close');
-  await waitFor(() => d.service().counts.active[0] === 0, 2000, 'connections to end');
+  await waitFor(async () => (await d.director.connections()).length === 0, 2000, 'connections to end');
   await new Promise((r) => setTimeout(r, 400));
   d.director.sweep();
   assert.equal(d.director.persistence.size, 0);

@@ -14,7 +14,8 @@ import { applyRuleset } from '../../src/engines/nft/apply.ts';
 import { deleteConntrack, listConntrack, type CtEntry } from '../../src/engines/nft/conntrack.ts';
 import type { NftInput, NftRealServer, NftService } from '../../src/engines/nft/types.ts';
 import { isVsdError } from '../../src/model/errors.ts';
-import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
+import { createNatLab, type NatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import { lines } from '../helpers/lines.ts';
 
 /** fullnat source: dir's own address on rs2's subnet. */
@@ -86,7 +87,7 @@ function flows(entries: readonly CtEntry[], vip: string, vport: number): string[
 
 test(
   'conntrack lists the NAT flows by real server and deletes exactly one real server',
-  { skip: netlabUnavailable('conntrack'), timeout: 30_000 },
+  { ...needs(netlab('conntrack')), timeout: 30_000 },
   async (t) => {
     const lab = createNatLab();
     t.after(() => lab.destroy());
@@ -203,7 +204,7 @@ test(
 
 test(
   'a missing conntrack binary, in the host or in a namespace, says which package to install',
-  { skip: netlabUnavailable() },
+  needs(netlab()),
   async (t) => {
     // A PATH holding only `ip`: nothing else can be found, so nothing runs in the host namespace.
     const bin = await mkdtemp(join(tmpdir(), 'vsd-path-'));

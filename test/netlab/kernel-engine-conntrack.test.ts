@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createNatLab, netlabUnavailable, type NatLab } from '../helpers/netlab.ts';
+import { createNatLab, type NatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import { burst, lines, longCode, serverCode, tally, startRealServers } from '../helpers/netlab-traffic.ts';
 import { startLabDirector, waitUntil } from '../helpers/netlab-vsd.ts';
 
@@ -41,7 +42,7 @@ function hold(lab: NatLab, port: number) {
 
 test(
   'kernel engine and conntrack: counts, connection table, thresholds, drain deadline',
-  { skip: netlabUnavailable(), timeout: 60_000 },
+  { ...needs(netlab('conntrack')), timeout: 60_000 },
   async (t) => {
     const lab = createNatLab();
     t.after(() => lab.destroy());

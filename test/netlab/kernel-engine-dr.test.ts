@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createL2Lab } from '../helpers/l2lab.ts';
-import { netlabUnavailable } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import { burstCode, lines, serverCode, tally } from '../helpers/netlab-traffic.ts';
 import { startLabDirector, waitUntil } from '../helpers/netlab-vsd.ts';
 
@@ -17,7 +17,7 @@ interface ServiceView {
 
 test(
   'kernel engine dr: MACs resolved on the link, replies bypass the director, off-link refused',
-  { skip: netlabUnavailable(), timeout: 60_000 },
+  { ...needs(netlab('conntrack')), timeout: 60_000 },
   async (t) => {
     const lab = createL2Lab();
     t.after(() => lab.destroy());

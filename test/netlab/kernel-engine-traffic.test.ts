@@ -2,7 +2,8 @@
 // answered from the VIP), and a 1 GB transfer through nat that arrives intact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNatLab, netlabUnavailable } from '../helpers/netlab.ts';
+import { createNatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import {
   burst,
   lines,
@@ -20,7 +21,7 @@ const GB = 1024 ** 3;
 
 test(
   'kernel engine: IPv6 nat, UDP nat and 1 GB intact',
-  { skip: netlabUnavailable(), timeout: 120_000 },
+  { ...needs(netlab('conntrack')), timeout: 120_000 },
   async (t) => {
     const lab = createNatLab();
     t.after(() => lab.destroy());

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { linkAddress, resolveNeighbour } from '../../src/engines/nft/neighbours.ts';
 import { isVsdError } from '../../src/model/errors.ts';
 import { createL2Lab } from '../helpers/l2lab.ts';
-import { netlabUnavailable } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 
 /** Rejects with VSD_ERR_DR_LINK and exactly this message. */
 async function refuses(promise: Promise<unknown>, message: string | RegExp): Promise<void> {
@@ -21,7 +21,7 @@ async function refuses(promise: Promise<unknown>, message: string | RegExp): Pro
 
 test(
   'dr link: own MAC, real servers resolved by ARP and ND, errors for missing, off-link and silent',
-  { skip: netlabUnavailable(), timeout: 30_000 },
+  { ...needs(netlab()), timeout: 30_000 },
   async (t) => {
     const lab = createL2Lab();
     t.after(() => lab.destroy());

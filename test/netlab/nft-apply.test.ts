@@ -6,11 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { applyRuleset, readCounters, readTable } from '../../src/engines/nft/apply.ts';
 import { GOLDEN, rs, service } from '../helpers/nft-fixtures.ts';
-import { netlabUnavailable } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 
 test(
   'a compiled ruleset loads into a namespace, reads back, and is swapped atomically',
-  { skip: netlabUnavailable() },
+  needs(netlab()),
   async (t) => {
     const netns = `vsdt-nft-${process.pid}`;
     execFileSync('ip', ['netns', 'add', netns]);
@@ -73,7 +73,7 @@ test(
 
 test(
   'every golden ruleset loads and lists again with plain `nft list ruleset` (nft 1.0.6 crashed on typeof jhash maps)',
-  { skip: netlabUnavailable() },
+  needs(netlab()),
   (t) => {
     const netns = `vsdt-nftl-${process.pid}`;
     const inNs = (...argv: string[]) =>

@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { compileRuleset } from '../../src/engines/nft/compile.ts';
 import { applyRuleset, readCounters } from '../../src/engines/nft/apply.ts';
 import type { NftInput, NftService } from '../../src/engines/nft/types.ts';
-import { createNatLab, netlabUnavailable } from '../helpers/netlab.ts';
+import { createNatLab } from '../helpers/netlab.ts';
+import { needs, netlab } from '../helpers/needs.ts';
 import { burst, lines, longCode, serverCode, tally } from '../helpers/netlab-traffic.ts';
 
 test(
   'a compiled NAT ruleset forwards real traffic: wrr 2:1, client address kept, swap keeps old flows',
-  { skip: netlabUnavailable(), timeout: 30_000 },
+  { ...needs(netlab()), timeout: 30_000 },
   async (t) => {
     const lab = createNatLab();
     t.after(() => lab.destroy());

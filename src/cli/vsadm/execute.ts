@@ -125,6 +125,12 @@ export async function execute(target: ApiTarget, command: VsadmCommand, program 
       // -g is ipvsadm's default, so it is taken as "the service's method"; -i (tunnel) cannot be.
       if (server.forward === 'Tunnel')
         return fail('vsadm: IP tunnelling (-i) is not supported by vsd yet; use -m', 2);
+      // The kernel refuses a lower threshold above the upper one (ERANGE, printed by ipvsadm with
+      // strerror) once it has found the service, before it looks for the destination.
+      if (server.lowerThreshold > server.upperThreshold) {
+        const found = await apiRequest(target, 'GET', svcPath(service));
+        return fail(found.status === 404 ? 'Service not defined' : 'Numerical result out of range');
+      }
       const path = `${svcPath(service)}/real-servers`;
       if (command.kind === 'add-server')
         return call(

@@ -17,6 +17,7 @@ import {
   selfSignedCert,
   udpServer,
 } from '../../helpers/health-servers.ts';
+import { needs, tools } from '../../helpers/needs.ts';
 
 const HOSTS = ['127.0.0.1', '::1'];
 
@@ -150,9 +151,8 @@ for (const host of HOSTS) {
     );
   });
 
-  test(`https on ${host}`, async (t) => {
+  test(`https on ${host}`, needs(tools('openssl')), async (t) => {
     const tls = selfSignedCert();
-    if (!tls) return t.skip('openssl is not installed: no certificate to serve');
     const names: string[] = [];
     const server = await httpsServer(host, tls, (n) => names.push(n));
     t.after(() => server.close());

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkSchema } from '../../../src/model/health-schema.ts';
 import { createChecker } from '../../../src/health/checkers/index.ts';
@@ -23,6 +23,17 @@ function ask(host: string, port: number): Promise<CheckResult> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The machine's CPU time as the kernel counts it (via os.cpus(), ms): idle, and all of it. */
+function cpuTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const { times: c } of cpus()) {
+    idle += c.idle;
+    total += c.user + c.nice + c.sys + c.idle + c.irq;
+  }
+  return { idle, total };
+}
 
 for (const host of ['127.0.0.1', '::1']) {
   test(`the agent on ${host} answers a lower weight when the machine is loaded (injected load)`, async (t) => {
@@ -120,11 +131,22 @@ test('a real CPU burn lowers the weight the cpu formula answers', async (t) => {
   for (let i = 0; i < availableParallelism(); i++)
     children.push(spawn(process.execPath, ['-e', burn], { stdio: ['ignore', 'pipe', 'ignore'] }));
   await sleep(500); // let them start, then measure a window in which they all spin
+  // The agent reads the CPU counters once while answering each ask, so its window starts between
+  // a0 and a1 and ends between b0 and b1: its idle share lies between the narrowest and widest
+  // readings, and the answer between those bounds (100 * idle / total, floored, at least 1).
+  const a0 = cpuTimes();
   await ask('127.0.0.1', agent.port);
+  const a1 = cpuTimes();
   await sleep(800);
+  const b0 = cpuTimes();
   const loaded = (await ask('127.0.0.1', agent.port)).weightPercent ?? -1;
+  const b1 = cpuTimes();
   await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : Promise.resolve())));
-  assert.ok(loaded >= 1 && loaded <= 100, `loaded ${loaded}`);
+  const percent = (idle: number, total: number) =>
+    Math.min(100, Math.max(1, Math.floor((100 * idle) / total)));
+  const low = percent(b0.idle - a1.idle, b1.total - a0.total);
+  const high = percent(b1.idle - a0.idle, b0.total - a1.total);
+  assert.ok(low <= loaded && loaded <= high, `loaded ${loaded}%, the counters say ${low}..${high}%`);
   t.diagnostic(`cpu formula: ${baseline}% quiet, ${loaded}% with ${children.length} busy loops`);
   // A machine already saturated by other work cannot show a drop: say so with a skip instead of flaking.
   if (baseline <= 10)

@@ -13,6 +13,7 @@ import { renderUpdate } from '../../../../src/engines/nft/model.ts';
 import { realServerCounterName, serviceCounterName } from '../../../../src/engines/nft/names.ts';
 import { isVsdError } from '../../../../src/model/errors.ts';
 import { MH_TABLE_SIZE, MhScheduler } from '../../../../src/schedulers/mh.ts';
+import { needs, nftCheck } from '../../../helpers/needs.ts';
 import { GOLDEN, mapElements, mapSlots, rs, service, tally } from '../../../helpers/nft-fixtures.ts';
 
 const run = promisify(execFile);
@@ -326,22 +327,7 @@ test('unsupported: fullnat without snat_address, proxy, port-0 real server ports
   ]);
 });
 
-async function nftUsable(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'not root: nft -c needs CAP_NET_ADMIN';
-  try {
-    await run('nft', ['--version']);
-    return undefined;
-  } catch {
-    return 'nft is not installed (apt-get install -y nftables)';
-  }
-}
-
-test('nft -c -f accepts every golden ruleset', async (t) => {
-  const skip = await nftUsable();
-  if (skip !== undefined) {
-    t.skip(`skipped: ${skip}`);
-    return;
-  }
+test('nft -c -f accepts every golden ruleset', needs(nftCheck()), async (t) => {
   const files = (await readdir(goldenDir)).filter((f) => f.endsWith('.nft')).sort();
   assert.equal(files.length, Object.keys(GOLDEN).length);
   const dir = await mkdtemp(join(tmpdir(), 'vsd-nft-'));
