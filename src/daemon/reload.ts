@@ -33,24 +33,32 @@ export interface FileOverlay {
   accept(file: Config): void;
 }
 
+/**
+ * Runs before the Director applies `next`; a throw refuses the reload, and what it returns runs once
+ * the Director has applied it (e.g. the API puts new control settings in force).
+ */
+export type Prepare = (next: Config) => Promise<() => void>;
+
 export class FileReloader {
   readonly #director: Director;
   readonly #log: Logger;
   readonly #path: string;
   readonly #read: StableReadOptions;
   readonly #overlay: FileOverlay | undefined;
+  readonly #prepare: Prepare | undefined;
 
   constructor(
     director: Director,
     log: Logger,
     path: string,
-    options: { read?: StableReadOptions; overlay?: FileOverlay | undefined } = {},
+    options: { read?: StableReadOptions; overlay?: FileOverlay | undefined; prepare?: Prepare } = {},
   ) {
     this.#director = director;
     this.#log = log;
     this.#path = path;
     this.#read = options.read ?? {};
     this.#overlay = options.overlay;
+    this.#prepare = options.prepare;
   }
 
   /** Applies the file; a failure is logged with its code and thrown, the running config unchanged. */
@@ -61,7 +69,9 @@ export class FileReloader {
       const next = this.#overlay ? this.#overlay.compose(file) : file;
       const running = this.#director.config;
       if (running && !request.force) guardRemovals(running, next, path);
+      const commit = await this.#prepare?.(next);
       const plan = await this.#director.reload(next);
+      commit?.();
       this.#overlay?.accept(file);
       if (running && next.control.socket !== running.control.socket)
         this.#log.warn('control.socket changed: it takes effect at the next restart');
