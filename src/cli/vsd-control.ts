@@ -4,7 +4,7 @@
 // reaches it over HTTP instead.
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { apiRequest, type ApiResponse, type ApiTarget } from '../api/client.ts';
 import { DEFAULT_SOCKET } from '../model/config-schema.ts';
 import { writeFileAtomically } from '../daemon/atomic-write.ts';
@@ -127,6 +127,23 @@ export async function diffCommand(
 }
 
 /**
+ * The running config's YAML with the `control` section of the file it replaces: the API shows control
+ * with its secrets redacted and cannot change it, so the file's own (token, token_file) is what counts.
+ */
+function withControlOf(running: string, previous: string): string {
+  let old: unknown;
+  try {
+    old = parse(previous);
+  } catch {
+    return running;
+  }
+  const control = (old as { control?: unknown } | null | undefined)?.control;
+  if (control === undefined) return running;
+  const doc = parse(running) as Record<string, unknown>;
+  return stringify({ ...doc, control });
+}
+
+/**
  * `vsd save [--output FILE]`: the running config (the file with the runtime changes) as a config
  * file. Written over the daemon's own config file, the overlay is folded in: it is cleared and the
  * daemon reloads the file, which now says what runs.
@@ -144,7 +161,11 @@ export async function saveCommand(
   }
   // A config file keeps its permissions; a new one is the owner's only (it may hold a token).
   const existing = await stat(output).catch(() => undefined);
-  await writeFileAtomically(output, r.text, existing ? existing.mode & 0o777 : 0o600);
+  await writeFileAtomically(
+    output,
+    existing ? withControlOf(r.text, await readConfigText(output)) : r.text,
+    existing ? existing.mode & 0o777 : 0o600,
+  );
   const doc = await getOverlay(target);
   if (doc && doc.config_path === resolve(output)) {
     const cleared = await apiRequest(target, 'DELETE', '/api/v1/overlay');

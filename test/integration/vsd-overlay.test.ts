@@ -118,6 +118,16 @@ test(
   { timeout: 60_000 },
   async (t) => {
     const s = await setup(t);
+    // A token in the file: the API shows control redacted, so vsd save must keep the file's own.
+    const token = 'a-token-of-32-characters-0123456';
+    const httpPort = await unusedPort();
+    await writeFile(
+      s.file,
+      (await readFile(s.file, 'utf8')).replace(
+        /^control: \{ socket: (.*) \}$/m,
+        `control: { socket: $1, http: "127.0.0.1:${httpPort}", token: ${token} }`,
+      ),
+    );
     const daemon = await startDaemon(t, s.file);
     const none = await s.cli('vsd', ['diff']);
     assert.equal(none.code, 0, none.stderr);
@@ -148,6 +158,7 @@ test(
     const text = await readFile(s.file, 'utf8');
     assert.match(text, new RegExp(`port: ${s.b.port}\\n\\s+weight: 2`));
     assert.match(text, /tcp: 100s/);
+    assert.match(text, new RegExp(`token: ${token}\\n`));
     assert.match((await s.cli('vsd', ['diff'])).stdout, /^no runtime changes/);
     // The file now says what runs: a reload changes nothing, and the change is still in force.
     assert.equal((await s.hup(daemon))?.msg, 'reload: no change');
