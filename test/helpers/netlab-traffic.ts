@@ -96,12 +96,13 @@ s.on('end', () => console.log(sent + ' ' + h.digest('hex') + ' | ' + reply.trim(
 s.on('error', (e) => console.log('ERR ' + e.code));`;
 }
 
-/** n short connections one after another; prints each greeting, or "ERR ...". */
-export function burstCode(host: string, port: number, n: number): string {
+/** n short connections one after another (from `localAddress` if given); prints each greeting, or "ERR ...". */
+export function burstCode(host: string, port: number, n: number, localAddress?: string): string {
+  const from = localAddress === undefined ? '' : `, localAddress: ${JSON.stringify(localAddress)}`;
   return `
 const net = process.getBuiltinModule('node:net');
 const one = () => new Promise((resolve) => {
-  const s = net.connect(${port}, ${JSON.stringify(host)});
+  const s = net.connect({ port: ${port}, host: ${JSON.stringify(host)}${from} });
   let buf = '';
   const done = (line) => { clearTimeout(t); s.destroy(); resolve(line); };
   const t = setTimeout(() => done('ERR timeout'), 2000);
@@ -125,8 +126,25 @@ s.on('close', () => { console.log('CLOSED'); process.exit(0); });
 process.stdin.setEncoding('utf8').on('data', (d) => s.write(d));`;
 }
 
-export async function burst(lab: NatLab, n: number, port = 80, host = lab.addr.vip): Promise<string[]> {
-  const child = lab.spawnIn(lab.client, [process.execPath, '-e', burstCode(host, port, n)]);
+/** One UDP socket (one flow): sends each stdin line as a datagram, prints each answer. */
+export function udpHoldCode(host: string, port: number): string {
+  return `
+const dgram = process.getBuiltinModule('node:dgram');
+const s = dgram.createSocket(${JSON.stringify(host.includes(':') ? 'udp6' : 'udp4')});
+s.on('message', (m) => console.log(m.toString()));
+s.on('error', (e) => console.log('ERR ' + e.code));
+s.connect(${port}, ${JSON.stringify(host)}, () => console.log('connected'));
+process.stdin.setEncoding('utf8').on('data', (d) => { for (const l of d.split('\\n')) if (l) s.send(l); });`;
+}
+
+export async function burst(
+  lab: NatLab,
+  n: number,
+  port = 80,
+  host = lab.addr.vip,
+  localAddress?: string,
+): Promise<string[]> {
+  const child = lab.spawnIn(lab.client, [process.execPath, '-e', burstCode(host, port, n, localAddress)]);
   const out = lines(child);
   await out.waitFor(() => out.all.length >= n, 10_000);
   return out.all.slice(0, n);
@@ -170,4 +188,59 @@ export async function startRealServers(
   ] as const)
     for (const code of codes(name))
       await lines(lab.spawnIn(ns, [process.execPath, '-e', code])).waitFor((l) => l === 'listening');
+}
+
+export interface HeldConnection {
+  /** The real server's first line ("<name> <peer>"). */
+  readonly greeting: Promise<string>;
+  /**
+   * Sends a line and resolves with the answer: the line echoed, "ERR <code>" or "CLOSED". Rejects when
+   * nothing comes back within `ms`: silence is not an answer.
+   */
+  echo(text: string, ms?: number): Promise<string>;
+  end(): void;
+}
+
+/** One long TCP connection from the client to `host:port` (the IPv4 VIP by default). */
+export function hold(lab: NatLab, port: number, host = lab.addr.vip): HeldConnection {
+  const child = lab.spawnIn(lab.client, [process.execPath, '-e', longCode(host, port)]);
+  const out = lines(child);
+  return {
+    greeting: out.waitFor((l) => l !== ''),
+    echo(text, ms = 3000) {
+      child.stdin?.write(`${text}\n`);
+      return out.waitFor((l) => l === text || l.startsWith('ERR') || l === 'CLOSED', ms);
+    },
+    end: () => child.stdin?.end(),
+  };
+}
+
+/** One UDP flow from the client (a fixed source port): `send` resolves with the answer, or "SILENT". */
+export async function holdUdp(lab: NatLab, port: number, host = lab.addr.vip) {
+  const child = lab.spawnIn(lab.client, [process.execPath, '-e', udpHoldCode(host, port)]);
+  const out = lines(child);
+  await out.waitFor((l) => l === 'connected');
+  return {
+    send(text: string, ms = 1000): Promise<string> {
+      child.stdin?.write(`${text}\n`);
+      return out.waitFor(() => true, ms).catch(() => 'SILENT');
+    },
+    end: () => child.stdin?.end(),
+  };
+}
+
+/** One datagram from each of n new sockets (so n flows for conntrack to track); prints "sent" at the end. */
+export function udpSprayCode(host: string, port: number, n: number): string {
+  return `
+const dgram = process.getBuiltinModule('node:dgram');
+(async () => {
+  for (let i = 0; i < ${n}; i += 200) {
+    await Promise.all(Array.from({ length: Math.min(200, ${n} - i) }, () => new Promise((resolve) => {
+      const s = dgram.createSocket(${JSON.stringify(host.includes(':') ? 'udp6' : 'udp4')});
+      s.on('error', () => resolve());
+      s.send('x', ${port}, ${JSON.stringify(host)}, () => { s.close(); resolve(); });
+    })));
+  }
+  console.log('sent');
+})();`;
 }

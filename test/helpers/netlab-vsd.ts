@@ -15,10 +15,17 @@ const VSD = join(import.meta.dirname, '..', '..', 'bin', 'vsd.ts');
 
 export interface LabDirector {
   readonly process: ChildProcess;
+  /** The control socket (for vsadm --socket). */
+  readonly socket: string;
   readonly log: ReturnType<typeof lines>;
   api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
   /** `nft ARGS` in the director namespace; its stdout. */
   nft(...args: string[]): string;
+  /**
+   * Rewrites the config file with these services (same control and kernel settings) and sends SIGHUP;
+   * the caller waits for the change through the API.
+   */
+  reload(services: string): void;
   /** SIGTERM, and wait for the daemon to exit (it must exit 0). */
   stop(): Promise<void>;
 }
@@ -30,25 +37,28 @@ export interface LabHost {
 
 /**
  * `services` is the YAML list under virtual_services; control and sampling are filled in, `kernel`
- * adds keys to the kernel section ("dr_interface: eth0").
+ * adds keys to the kernel section ("dr_interface: eth0"), `globals` top-level lines
+ * ("expire_nodest_conn: false").
  */
 export async function startLabDirector(
   t: TestContext,
   host: LabHost,
   netns: string,
   services: string,
-  options: { readonly kernel?: string } = {},
+  options: { readonly kernel?: string; readonly globals?: string } = {},
 ): Promise<LabDirector> {
   const dir = mkdtempSync(join(tmpdir(), 'vsd-netlab-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const socket = join(dir, 'vsd.sock');
   const file = join(dir, 'vsd.yaml');
-  writeFileSync(
-    file,
-    `control: { socket: ${socket} }\nstate_dir: ${join(dir, 'state')}\nkernel: { sample_interval: 100ms${options.kernel ? `, ${options.kernel}` : ''} }\n` +
-      'shutdown_grace: 1s\n' +
-      `virtual_services:\n${services}`,
-  );
+  const write = (list: string) =>
+    writeFileSync(
+      file,
+      `control: { socket: ${socket} }\nstate_dir: ${join(dir, 'state')}\nkernel: { sample_interval: 100ms${options.kernel ? `, ${options.kernel}` : ''} }\n` +
+        `shutdown_grace: 1s\n${options.globals ? `${options.globals}\n` : ''}` +
+        `virtual_services:\n${list}`,
+    );
+  write(services);
   const child = host.spawnIn(netns, [process.execPath, VSD, 'start', '--config', file]);
   const log = lines(child);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -68,9 +78,14 @@ export async function startLabDirector(
   }
   return {
     process: child,
+    socket,
     log,
     api,
     nft: (...args) => execFileSync('ip', ['netns', 'exec', netns, 'nft', ...args], { encoding: 'utf8' }),
+    reload(list) {
+      write(list);
+      child.kill('SIGHUP');
+    },
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000).unref();

@@ -1,7 +1,8 @@
 // Where the kernel engine's counts come from: readings of nft's counters (traffic) and of conntrack
 // (active/inactive per real server, the connection table), taken periodically while scheduling needs
 // them and on demand otherwise, never spending more than about a tenth of the time reading. A reading
-// also cuts the flows of drained servers past their deadline. Readings run on the engine's queue.
+// also cuts the flows of drained servers past their deadline (UDP ones at once, with
+// expire_nodest_conn). Readings run on the engine's queue.
 import type { Clock } from '../../model/clock.ts';
 import type { ConnectionEntry } from '../../director/types.ts';
 import type { NftTarget } from './apply.ts';
@@ -24,11 +25,15 @@ export interface SamplerHost {
   sync(): Promise<void>;
   /** Reports a failed background step. */
   failed(err: unknown): void;
+  /** expire_nodest_conn: a removed real server's UDP flows are cut at once, not at its deadline. */
+  expireNodestConn(): boolean;
 }
 
 export class ConntrackSampler {
   readonly #host: SamplerHost;
   #timer: NodeJS.Timeout | undefined;
+  /** When the planned reading starts (performance.now()); -Infinity while one is under way. */
+  #dueAt = -Infinity;
   #everyMs = 0;
   #stopped = false;
   #connections: ConnectionEntry[] = [];
@@ -108,29 +113,48 @@ export class ConntrackSampler {
   /**
    * Samples every `everyMs` while scheduling needs it, but never spends more than about a tenth of the
    * time sampling: reading a big conntrack table costs CPU (100k flows: about a second), so the pause
-   * grows with the last sample's duration. One sample at a time, on the engine's queue.
+   * grows with the last sample's duration, except that a drained server's deadline is met within
+   * everyMs. One sample at a time, on the engine's queue.
    */
   start(everyMs: number): void {
     const wasRunning = this.#timer !== undefined;
     this.#everyMs = everyMs;
-    if (wasRunning || this.#stopped) return;
-    const next = (pauseMs: number) => {
-      this.#timer = setTimeout(() => {
-        const started = performance.now();
-        const run = this.#needsPeriodicSamples()
-          ? this.#host.enqueue(() => this.sample())
-          : Promise.resolve();
-        run
-          .catch((err: unknown) => this.#host.failed(err))
-          .finally(() => {
-            if (this.#stopped) return;
-            const took = performance.now() - started;
-            next(Math.max(this.#everyMs, took * SAMPLE_BUDGET));
-          });
-      }, pauseMs);
-      this.#timer.unref();
-    };
-    next(everyMs);
+    if (this.#stopped) return;
+    if (!wasRunning) return this.#schedule(everyMs);
+    // A drain just began whose deadline comes before the reading already planned: read at the deadline.
+    const due = Math.max(everyMs, this.#untilDeadline());
+    if (this.#dueAt - performance.now() > due) {
+      clearTimeout(this.#timer);
+      this.#schedule(due);
+    }
+  }
+
+  #schedule(pauseMs: number): void {
+    this.#dueAt = performance.now() + pauseMs;
+    this.#timer = setTimeout(() => {
+      this.#dueAt = -Infinity; // under way: the next one is planned when it ends
+      const started = performance.now();
+      const run = this.#needsPeriodicSamples() ? this.#host.enqueue(() => this.sample()) : Promise.resolve();
+      run
+        .catch((err: unknown) => this.#host.failed(err))
+        .finally(() => {
+          if (this.#stopped) return;
+          const took = performance.now() - started;
+          // A drain deadline is kept to sample_interval, whatever the budget says: the cut is due then.
+          const budgeted = Math.max(this.#everyMs, took * SAMPLE_BUDGET);
+          this.#schedule(Math.min(budgeted, Math.max(this.#everyMs, this.#untilDeadline())));
+        });
+    }, pauseMs);
+    this.#timer.unref();
+  }
+
+  /** How long until the earliest drain deadline still ahead, or Infinity. */
+  #untilDeadline(): number {
+    const now = this.#host.clock.now();
+    let soonest = Infinity;
+    for (const svc of this.#host.ruleset.services)
+      for (const d of svc.draining) if (d.deadline > now) soonest = Math.min(soonest, d.deadline - now);
+    return soonest;
   }
 
   /** No more readings: the engine is closing. */
@@ -173,13 +197,19 @@ export class ConntrackSampler {
     if (overloadChanged) await this.#host.sync();
   }
 
-  /** Drained servers past their deadline: their remaining flows are cut (conntrack delete), as the proxy closes them. */
+  /**
+   * Drained servers past their deadline: their remaining flows are cut (conntrack delete), as the proxy
+   * closes them. UDP flows of a removed server are cut at once with expire_nodest_conn, so clients
+   * re-schedule (as the proxy engine ends such sessions).
+   */
   async #cutExpiredDrains(): Promise<void> {
     const now = this.#host.clock.now();
+    const expireNodest = this.#host.expireNodestConn();
     for (const svc of this.#host.ruleset.services) {
       if (svc.config.forwarding === 'dr') continue;
+      const atOnce = expireNodest && svc.config.protocol === 'udp';
       for (const d of svc.draining) {
-        if (d.deadline > now || svc.counts.total(d.dest.slot) === 0) continue;
+        if ((!atOnce && d.deadline > now) || svc.counts.total(d.dest.slot) === 0) continue;
         await deleteConntrack(this.#host.target, {
           protocol: svc.config.protocol,
           origDst: svc.config.address,

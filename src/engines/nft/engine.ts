@@ -53,6 +53,7 @@ export class KernelEngine implements Engine {
       enqueue: (step) => this.#enqueue(step),
       sync: () => this.#sync(),
       failed: (err) => this.#failed(err),
+      expireNodestConn: () => this.#state?.expireNodestConn === true,
     });
   }
 
