@@ -97,6 +97,18 @@ export function createMetrics(
   counter('vsd_service_no_server_total', 'Clients reset because no real server was usable.', svc, () =>
     perService((s) => s.stats.noServer),
   );
+  counter(
+    'vsd_udp_sessions_refused_total',
+    'New UDP clients refused because the session table was full (max_sessions).',
+    svc,
+    () => perService((s) => s.stats.sessionsRefused),
+  );
+  counter(
+    'vsd_service_loops_refused_total',
+    "Connections reset because they came from vsd's own upstream socket (a real server leads back to vsd).",
+    svc,
+    () => perService((s) => s.stats.loopsRefused),
+  );
   counter('vsd_real_server_connect_failures_total', 'Connects to the real server that failed.', rs, () =>
     perRealServer((r) => r.stats.connectFailures),
   );

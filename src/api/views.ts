@@ -2,6 +2,7 @@
 import type { Director } from '../director/director.ts';
 import type { ServiceState, TrafficCounters } from '../director/types.ts';
 import { mergeTraffic, zeroTraffic } from '../model/traffic.ts';
+import { isOverloaded } from '../model/dest.ts';
 import type { RateEstimator, Rates } from './rates.ts';
 
 export interface RealServerView {
@@ -65,7 +66,7 @@ export function serviceView(
     state:
       how !== 'in'
         ? how
-        : s.counts.overloaded[dest.slot] === 1
+        : isOverloaded(s.counts, dest.slot)
           ? 'overloaded'
           : dest.weight === 0
             ? 'quiescent'

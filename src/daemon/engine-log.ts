@@ -14,7 +14,13 @@ export function logEngineEvent(log: Logger, event: EngineEvent): void {
       log.warn(event, `connect to real server ${event.realServer} failed: ${event.reason}`);
       break;
     case 'session-refused':
-      log.warn(event, `UDP session refused: ${event.reason}`);
+      log.warn(event, `UDP session refused: ${event.reason} (${event.refused} since the last such line)`);
+      break;
+    case 'loop-refused':
+      log.error(
+        event,
+        `connection from vsd's own upstream socket reset: a real server of this service leads back to vsd (${event.refused} since the last such line)`,
+      );
       break;
     case 'no-real-server':
       log.warn(event, 'no usable real server: client reset');

@@ -2,7 +2,8 @@
 // every verdict becomes a Director command. Lives in the composition root because director and health
 // may not import each other.
 import type { Director } from '../director/director.ts';
-import { HealthMonitor, healthVerdict, type TargetChange } from '../health/monitor.ts';
+import { HealthMonitor, type TargetChange } from '../health/monitor.ts';
+import { healthVerdict } from '../health/verdict.ts';
 import { checksFor } from '../model/health-schema.ts';
 import { formatEndpoint } from '../model/address.ts';
 import { serviceKey } from '../model/config.ts';

@@ -3,7 +3,7 @@
 import type { Config } from '../model/config-schema.ts';
 import { isVsdError } from '../model/errors.ts';
 import type { Director } from '../director/director.ts';
-import type { ReloadPlan } from '../director/plan-reload.ts';
+import { planSummary, type ReloadPlan } from '../director/plan-reload.ts';
 import { readConfigStably, type StableReadOptions } from './config-file.ts';
 import type { Logger } from './logger.ts';
 import { guardRemovals } from './reload-guard.ts';
@@ -13,17 +13,6 @@ export interface ReloadRequest {
   readonly force: boolean;
   /** Who asked, for the log: "SIGHUP" or "API". */
   readonly via: string;
-}
-
-function summarize(plan: ReloadPlan): string[] {
-  return [
-    ...plan.services.map((s) =>
-      s.kind === 'update'
-        ? `update ${s.key}: ${[...s.fields, ...s.realServers.map((r) => `${r.kind} ${r.key}`), ...(s.reordered ? ['reorder'] : [])].join(', ')}`
-        : `${s.kind} ${s.key}`,
-    ),
-    ...plan.globals.map((g) => `set ${g}`),
-  ];
 }
 
 /** What runs is the file with the runtime changes on top (runtime-overlay.ts). */
@@ -79,7 +68,7 @@ export class FileReloader {
         this.#log.warn('proxy_workers changed: it takes effect at the next restart');
       const forced = request.force ? { forced: true } : {};
       if (plan.empty) this.#log.info({ path, via: request.via, ...forced }, 'reload: no change');
-      else this.#log.info({ path, via: request.via, ...forced, changes: summarize(plan) }, 'reloaded');
+      else this.#log.info({ path, via: request.via, ...forced, ...planSummary(plan) }, 'reloaded');
       return plan;
     } catch (err) {
       const code = isVsdError(err) ? err.code : 'unknown';

@@ -2,9 +2,10 @@
 // field and value exactly as for a config file), which the Director then applies as a reload.
 import type { Config, ConfigInput } from '../model/config-schema.ts';
 import { configToInput } from '../model/config-input.ts';
-import { serviceKey, validateConfig } from '../model/config.ts';
-import { canonicalAddress, formatEndpoint } from '../model/address.ts';
+import { realServerKey, serviceKey, validateConfig } from '../model/config.ts';
+import { canonicalAddress } from '../model/address.ts';
 import { VsdError } from '../model/errors.ts';
+import { selfLoopLine, selfLoops } from '../model/self-loop.ts';
 
 type ServiceInput = NonNullable<ConfigInput['virtual_services']>[number];
 type RealServerInput = NonNullable<ServiceInput['real_servers']>[number];
@@ -26,8 +27,9 @@ function findService(input: ConfigInput, key: string): { vs: ServiceInput; index
   return { vs, index };
 }
 
+/** The key of a real server as written (the address may not be canonical yet). */
 function rsEndpoint(rs: { address: string; port: number }): string {
-  return formatEndpoint(canonicalAddress(rs.address) ?? rs.address, rs.port);
+  return realServerKey({ address: canonicalAddress(rs.address) ?? rs.address, port: rs.port });
 }
 
 function findRealServer(vs: ServiceInput, key: string, serviceText: string): number {
@@ -46,7 +48,13 @@ function withoutNulls<T extends object>(merged: T): T {
 function edit(config: Config, change: (input: ConfigInput) => void): Config {
   const input = configToInput(config);
   change(input);
-  return validateConfig(input, 'change');
+  const next = validateConfig(input, 'change', { selfLoops: false });
+  const [loop, ...more] = selfLoops(next);
+  if (loop)
+    throw new VsdError('VSD_ERR_REAL_SERVER_LOOP', selfLoopLine(loop), {
+      details: [loop, ...more].map(selfLoopLine),
+    });
+  return next;
 }
 
 export function addService(config: Config, vs: ServiceInput): Config {

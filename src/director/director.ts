@@ -1,6 +1,7 @@
 // The Director: the one owner of live state. It checks that engines can carry a config out, plans
 // reloads as differences, applies them to its live services and hands the result to the engines.
 import { EventEmitter } from 'node:events';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config, ForwardingMethod, VirtualServiceConfig } from '../model/config-schema.ts';
 import type { Clock } from '../model/clock.ts';
 import { systemClock } from '../model/clock.ts';
@@ -8,8 +9,11 @@ import { VsdError } from '../model/errors.ts';
 import { serviceKey } from '../model/config.ts';
 import { PersistenceTable } from '../table/persistence.ts';
 import { LiveService } from './live-service.ts';
-import { planReload, type ReloadPlan } from './plan-reload.ts';
+import { planReloadInSlices, type ReloadPlan } from './plan-reload.ts';
 import type { ConnectionEntry, Engine, EngineCounters, HealthStatus, ServiceState } from './types.ts';
+
+/** Services plus real servers changed between two turns of the event loop in a big reload. */
+const APPLY_SLICE = 200;
 
 export interface DirectorOptions {
   /** Engines by the forwarding methods they carry out. */
@@ -31,6 +35,8 @@ export interface DirectorEvents {
 
 export class Director extends EventEmitter<DirectorEvents> {
   readonly #engines: ReadonlyMap<ForwardingMethod, Engine>;
+  /** Each engine once, though it may carry several forwarding methods. */
+  readonly #uniqueEngines: readonly Engine[];
   readonly #clock: Clock;
   readonly #services = new Map<string, LiveService>();
   readonly #retired = new Map<string, LiveService>();
@@ -45,6 +51,7 @@ export class Director extends EventEmitter<DirectorEvents> {
   constructor(options: DirectorOptions) {
     super();
     this.#engines = options.engines;
+    this.#uniqueEngines = [...new Set(options.engines.values())];
     this.#clock = options.clock ?? systemClock;
     this.#sweepMs = options.sweepIntervalMs ?? 1000;
   }
@@ -91,7 +98,7 @@ export class Director extends EventEmitter<DirectorEvents> {
   }
 
   async start(config: Config): Promise<void> {
-    if (this.#config) throw new Error('director already started');
+    if (this.#config) throw new VsdError('VSD_ERR_DIRECTOR_STATE', 'the director is already started');
     this.#assertSupported(config);
     await this.#serialize(async () => {
       const empty: Config = { ...config, virtual_services: [] };
@@ -122,7 +129,7 @@ export class Director extends EventEmitter<DirectorEvents> {
   #reloadWith(makeNext: (current: Config) => Config, runtime = false): Promise<ReloadPlan> {
     return this.#serialize(async () => {
       const previous = this.#config;
-      if (!previous) throw new Error('director not started');
+      if (!previous) throw new VsdError('VSD_ERR_DIRECTOR_STATE', 'the director is not started yet');
       const next = makeNext(previous);
       this.#assertSupported(next);
       try {
@@ -145,11 +152,31 @@ export class Director extends EventEmitter<DirectorEvents> {
 
   async #apply(next: Config): Promise<ReloadPlan> {
     const current = this.#config ?? { ...next, virtual_services: [] };
-    const plan = planReload(current, next);
-    const byKey = new Map(next.virtual_services.map((vs) => [serviceKey(vs), vs]));
+    const plan = await planReloadInSlices(current, next, APPLY_SLICE);
+    const quorumChanges = await this.#applyPlan(plan, next);
+    this.#orderAs(next);
+    this.#config = next;
+    await this.#applyEngines(next);
+    for (const [key, lost] of quorumChanges) this.emit('quorum', key, lost);
+    return plan;
+  }
+
+  /**
+   * Brings the live services to the plan; returns the services whose quorum state changed. A big plan
+   * goes in slices with a turn of the event loop between them, so established connections keep
+   * being forwarded (and the API answers) during a reload of thousands of services; changes stay
+   * serialized, and engines get the result once every slice is in.
+   */
+  async #applyPlan(plan: ReloadPlan, next: Config): Promise<[service: string, lost: boolean][]> {
+    const drainMs = (vs: VirtualServiceConfig | undefined) => vs?.drain_timeout ?? next.drain_timeout;
     const quorumChanges: [string, boolean][] = [];
+    let work = 0;
     for (const change of plan.services) {
-      const drainMs = (vs: VirtualServiceConfig | undefined) => vs?.drain_timeout ?? next.drain_timeout;
+      work += 1 + (change.kind === 'remove' ? 0 : change.config.real_servers.length);
+      if (work >= APPLY_SLICE) {
+        work = 0;
+        await yieldToEventLoop();
+      }
       if (change.kind === 'add') {
         const revived = this.#retired.get(change.key);
         if (revived) {
@@ -168,33 +195,42 @@ export class Director extends EventEmitter<DirectorEvents> {
         this.#retired.set(change.key, svc);
       } else {
         const svc = this.#services.get(change.key);
-        const lostBefore = svc?.quorumLost;
-        svc?.reconfigure(change.config, drainMs(change.config));
-        if (svc && svc.quorumLost !== lostBefore) quorumChanges.push([svc.key, svc.quorumLost]);
+        if (!svc) continue;
+        const lostBefore = svc.quorumLost;
+        svc.reconfigure(change.config, drainMs(change.config));
+        if (svc.quorumLost !== lostBefore) quorumChanges.push([svc.key, svc.quorumLost]);
       }
     }
-    // Keep config order for listing.
-    const ordered = [...byKey.keys()].map((k) => this.#services.get(k)).filter((s) => s !== undefined);
+    return quorumChanges;
+  }
+
+  /** Lists the live services in config order. */
+  #orderAs(config: Config): void {
+    const ordered = config.virtual_services
+      .map((vs) => this.#services.get(serviceKey(vs)))
+      .filter((s) => s !== undefined);
     this.#services.clear();
     for (const s of ordered) this.#services.set(s.key, s);
-    this.#config = next;
-    // One engine may carry several forwarding methods (the kernel engine: nat, fullnat, dr): it gets
-    // all of its services in one apply.
-    for (const engine of new Set(this.#engines.values())) {
+  }
+
+  /**
+   * Hands every engine its services. One engine may carry several forwarding methods (the kernel
+   * engine: nat, fullnat, dr): it gets all of its services in one apply.
+   */
+  async #applyEngines(config: Config): Promise<void> {
+    const services = [...this.#services.values()];
+    for (const engine of this.#uniqueEngines) {
+      const mine = (s: ServiceState) => this.#engines.get(s.config.forwarding) === engine;
       await engine.apply({
-        services: ordered.filter((s) => this.#engines.get(s.config.forwarding) === engine),
-        timeouts: next.timeouts,
-        expireQuiescentTemplate: next.expire_quiescent_template,
-        expireNodestConn: next.expire_nodest_conn,
+        services: services.filter(mine),
+        timeouts: config.timeouts,
+        expireQuiescentTemplate: config.expire_quiescent_template,
+        expireNodestConn: config.expire_nodest_conn,
         persistence: this.persistence,
-        kernel: next.kernel,
-        otherServices: ordered
-          .filter((s) => this.#engines.get(s.config.forwarding) !== engine)
-          .map((s) => s.config),
+        kernel: config.kernel,
+        otherServices: services.filter((s) => !mine(s)).map((s) => s.config),
       });
     }
-    for (const [key, lost] of quorumChanges) this.emit('quorum', key, lost);
-    return plan;
   }
 
   /** A health verdict from a monitor; returns whether it changed anything. */
@@ -205,7 +241,7 @@ export class Director extends EventEmitter<DirectorEvents> {
     this.emit('health', serviceKey, rsKey, status);
     if (svc.quorumLost !== lostBefore) this.emit('quorum', serviceKey, svc.quorumLost);
     // UDP sessions on a server that went down expire now (expire_nodest_conn), not a sweep later.
-    for (const engine of new Set(this.#engines.values())) engine.refresh?.();
+    for (const engine of this.#uniqueEngines) engine.refresh?.();
     return true;
   }
 
@@ -224,7 +260,7 @@ export class Director extends EventEmitter<DirectorEvents> {
 
   /** The connection table of every engine. */
   async connections(): Promise<ConnectionEntry[]> {
-    const parts = await Promise.all([...new Set(this.#engines.values())].map(async (e) => e.connections()));
+    const parts = await Promise.all(this.#uniqueEngines.map(async (e) => e.connections()));
     return parts.flat();
   }
 
@@ -232,7 +268,7 @@ export class Director extends EventEmitter<DirectorEvents> {
   zeroCounters(serviceKey?: string): void {
     if (serviceKey !== undefined && !this.#services.has(serviceKey))
       throw new VsdError('VSD_ERR_NOT_FOUND', `no virtual service ${serviceKey}`);
-    for (const e of new Set(this.#engines.values())) e.zeroCounters(serviceKey);
+    for (const e of this.#uniqueEngines) e.zeroCounters(serviceKey);
   }
 
   /** The Director's clock, on which persistence templates' expiry times are written. */
@@ -242,17 +278,17 @@ export class Director extends EventEmitter<DirectorEvents> {
 
   /** Up-to-date active/inactive counts in `services` (some engines read them only when asked). */
   async refreshCounts(): Promise<void> {
-    await Promise.all([...new Set(this.#engines.values())].map(async (e) => e.refreshCounts?.()));
+    await Promise.all(this.#uniqueEngines.map(async (e) => e.refreshCounts?.()));
   }
 
   counters(): Promise<EngineCounters[]> {
-    return Promise.all([...new Set(this.#engines.values())].map(async (e) => e.counters()));
+    return Promise.all(this.#uniqueEngines.map(async (e) => e.counters()));
   }
 
   async close(graceMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
-    await Promise.all([...new Set(this.#engines.values())].map((e) => e.close(graceMs)));
+    await Promise.all(this.#uniqueEngines.map((e) => e.close(graceMs)));
   }
 }

@@ -1,9 +1,9 @@
 // Pure planning of a reload: what differs between the running config and a new one.
 // Equal configs give an empty plan; only the differences are applied.
 import { isDeepStrictEqual } from 'node:util';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config, RealServerConfig, VirtualServiceConfig } from '../model/config-schema.ts';
-import { formatEndpoint } from '../model/address.ts';
-import { serviceKey } from '../model/config.ts';
+import { realServerKey as rsKey, serviceKey } from '../model/config.ts';
 
 export type RealServerChange =
   | { readonly kind: 'add'; readonly key: string; readonly config: RealServerConfig }
@@ -36,9 +36,6 @@ export interface ReloadPlan {
   readonly empty: boolean;
 }
 
-export const rsKey = (rs: Pick<RealServerConfig, 'address' | 'port'>): string =>
-  formatEndpoint(rs.address, rs.port);
-
 function changedFields<T extends object>(a: T, b: T, skip: readonly string[] = []): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys]
@@ -66,7 +63,11 @@ function planRealServers(before: readonly RealServerConfig[], after: readonly Re
   return { changes, reordered };
 }
 
-export function planReload(current: Config, next: Config): ReloadPlan {
+/**
+ * The planning itself, as a generator that yields after each service compared (with how many real
+ * servers that took), so planReloadInSlices can give the event loop a turn during a big reload.
+ */
+function* planning(current: Config, next: Config): Generator<number, ReloadPlan> {
   const services: ServicePlan[] = [];
   const old = new Map(current.virtual_services.map((vs) => [serviceKey(vs), vs]));
   const fresh = new Map(next.virtual_services.map((vs) => [serviceKey(vs), vs]));
@@ -74,14 +75,75 @@ export function planReload(current: Config, next: Config): ReloadPlan {
     const prev = old.get(key);
     if (!prev) {
       services.push({ kind: 'add', key, config: vs });
+      yield 1;
       continue;
     }
     const fields = changedFields(prev, vs, ['real_servers']);
     const { changes, reordered } = planRealServers(prev.real_servers, vs.real_servers);
     if (fields.length > 0 || changes.length > 0 || reordered)
       services.push({ kind: 'update', key, config: vs, fields, realServers: changes, reordered });
+    yield 1 + vs.real_servers.length;
   }
   for (const key of old.keys()) if (!fresh.has(key)) services.push({ kind: 'remove', key });
   const globals = changedFields(current, next, ['virtual_services']);
   return { services, globals, empty: services.length === 0 && globals.length === 0 };
+}
+
+export function planReload(current: Config, next: Config): ReloadPlan {
+  const steps = planning(current, next);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** planReload, with a turn of the event loop after every `slice` services plus real servers compared. */
+export async function planReloadInSlices(current: Config, next: Config, slice: number): Promise<ReloadPlan> {
+  const steps = planning(current, next);
+  let work = 0;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    work += step.value;
+    if (work >= slice) {
+      work = 0;
+      await yieldToEventLoop();
+    }
+  }
+}
+
+/** Counts of a plan and its first lines, for a log entry that stays small whatever the reload. */
+export function planSummary(
+  plan: ReloadPlan,
+  maxLines = 20,
+): {
+  services: { added: number; updated: number; removed: number };
+  realServers: { added: number; updated: number; removed: number };
+  globals: readonly string[];
+  changes: string[];
+  more: number;
+} {
+  const services = { added: 0, updated: 0, removed: 0 };
+  const realServers = { added: 0, updated: 0, removed: 0 };
+  const count = (c: { added: number; updated: number; removed: number }, kind: 'add' | 'update' | 'remove') =>
+    void (kind === 'add' ? c.added++ : kind === 'update' ? c.updated++ : c.removed++);
+  const changes: string[] = [];
+  for (const s of plan.services) {
+    count(services, s.kind);
+    if (s.kind === 'update') for (const r of s.realServers) count(realServers, r.kind);
+    if (s.kind === 'add') realServers.added += s.config.real_servers.length;
+    if (changes.length < maxLines)
+      changes.push(
+        s.kind === 'update'
+          ? `update ${s.key}: ${[...s.fields, ...s.realServers.map((r) => `${r.kind} ${r.key}`), ...(s.reordered ? ['reorder'] : [])].join(', ')}`
+          : `${s.kind} ${s.key}`,
+      );
+  }
+  return {
+    services,
+    realServers,
+    globals: plan.globals,
+    changes,
+    more: plan.services.length - changes.length,
+  };
 }

@@ -4,7 +4,7 @@ import type { Dest } from '../model/dest.ts';
 import type { Protocol } from '../model/flow.ts';
 import type { PersistenceTable } from '../table/persistence.ts';
 import type { Scheduler } from '../schedulers/types.ts';
-import type { ConnCounts } from '../table/counts.ts';
+import type { CountsWriter } from '../table/counts.ts';
 import type { TrafficCounters } from '../model/traffic.ts';
 
 export type { TrafficCounters } from '../model/traffic.ts';
@@ -34,14 +34,18 @@ export interface HealthStatus {
   readonly inhibit?: boolean;
 }
 
-/** One virtual service as the Director runs it. Engines read it; only the Director changes it. */
+/**
+ * One virtual service as the Director runs it. Engines read it; only the Director changes it, except
+ * `counts`: table state that engines write as they see connections come and go.
+ */
 export interface ServiceState {
   /** "tcp 127.0.0.1:8080": identity across reloads. */
   readonly key: string;
   readonly name: string;
   readonly config: VirtualServiceConfig;
   readonly scheduler: Scheduler;
-  readonly counts: ConnCounts;
+  /** Engine-written: connection counts per slot (the Director only sets slots and thresholds). */
+  readonly counts: CountsWriter;
   /** Real servers that may take new connections, in config order (what the scheduler was given). */
   readonly realServers: readonly RealServerState[];
   /** Configured but failing health checks: no new connections; established ones go on. */
@@ -89,7 +93,10 @@ export type EngineEvent =
   | { type: 'listen-failed'; service: string; code: string; message: string; retryInMs: number }
   | { type: 'connect-failed'; service: string; realServer: string; reason: string }
   | { type: 'no-real-server'; service: string; client: string }
-  | { type: 'session-refused'; service: string; client: string; reason: string }
+  /** Rate-limited (one per service per 10 s): `refused` counts the refusals since the last one. */
+  | { type: 'session-refused'; service: string; client: string; reason: string; refused: number }
+  /** A connection from vsd's own upstream socket (a loop) was reset; rate-limited like session-refused. */
+  | { type: 'loop-refused'; service: string; client: string; refused: number }
   /** A proxy worker process ended without being asked to; it is started again after restartInMs. */
   | {
       type: 'worker-exited';

@@ -1,171 +1,26 @@
-// The rise/fall state machine, as a pure step function, and HealthMonitor, the impure edge that runs
-// every check of every target on its own timer and reports a target's combined status when it changes.
-//
-// A check that is up goes down after `fall` failures in a row; one that is down comes up after `rise`
-// successes in a row (HAProxy and keepalived count the same way). A check starts up, or down with
-// `alpha`. A target is up when all its checks are up. Dynamic weights (exec exit 2-255, agent `75%`
-// or `weight:N`) and the agent's drain/maint states pass through at once, without rise/fall.
+// HealthMonitor, the impure edge of health checking: it runs every check of every target on its own
+// timer, steps each check's rise/fall state (rise-fall.ts) with the results, and reports a target's
+// combined status when it changes. What the status means for a real server's weight is verdict.ts.
 import type { Clock } from '../model/clock.ts';
 import { systemClock } from '../model/clock.ts';
 import { formatEndpoint } from '../model/address.ts';
 import type { CheckConfig } from '../model/health-schema.ts';
 import { createChecker as defaultCreateChecker, probeTarget } from './checkers/index.ts';
-import type { Checker, CheckResult, ProbeTarget, ReportedState } from './types.ts';
+import {
+  combine,
+  difference,
+  initialCheckState,
+  step,
+  type CheckState,
+  type TargetChange,
+  type TargetStatus,
+} from './rise-fall.ts';
+import type { Checker, CheckResult, ProbeTarget } from './types.ts';
 
-// ---------------------------------------------------------------------------------------------
-// The pure part.
+import { checkSnapshot, type TargetSnapshot } from './snapshot.ts';
 
-export interface CheckState {
-  readonly rise: number;
-  readonly fall: number;
-  readonly up: boolean;
-  /** Consecutive successes (0 after a failure). */
-  readonly successes: number;
-  /** Consecutive failures (0 after a success). */
-  readonly failures: number;
-  readonly lastResult?: CheckResult;
-  readonly lastCheckAt?: number;
-  /** When `up` last changed (or the state was created). */
-  readonly lastChange: number;
-  /** Transitions to up and to down so far. */
-  readonly ups: number;
-  readonly downs: number;
-  /** Results seen. */
-  readonly runs: number;
-}
-
-export function initialCheckState(
-  opts: { rise: number; fall: number; alpha?: boolean | undefined },
-  now: number,
-): CheckState {
-  return {
-    rise: opts.rise,
-    fall: opts.fall,
-    up: opts.alpha !== true,
-    successes: 0,
-    failures: 0,
-    lastChange: now,
-    ups: 0,
-    downs: 0,
-    runs: 0,
-  };
-}
-
-export interface StepOutcome {
-  readonly state: CheckState;
-  readonly transition?: 'up' | 'down';
-}
-
-/** One result through the rise/fall counters. */
-export function step(state: CheckState, result: CheckResult, now: number): StepOutcome {
-  const base = { ...state, lastResult: result, lastCheckAt: now, runs: state.runs + 1 };
-  if (result.ok) {
-    const successes = state.successes + 1;
-    if (!state.up && successes >= state.rise)
-      return {
-        state: { ...base, up: true, successes, failures: 0, lastChange: now, ups: state.ups + 1 },
-        transition: 'up',
-      };
-    return { state: { ...base, successes, failures: 0 } };
-  }
-  const failures = state.failures + 1;
-  if (state.up && failures >= state.fall)
-    return {
-      state: { ...base, up: false, successes: 0, failures, lastChange: now, downs: state.downs + 1 },
-      transition: 'down',
-    };
-  return { state: { ...base, successes: 0, failures } };
-}
-
-/** What the monitor reports about one target. */
-export interface TargetStatus {
-  /** Every check of the target is up. */
-  readonly up: boolean;
-  /** Combined: `maint` or `down` when not up (maint when an agent said so), `drain` when an agent says so, else `up`. */
-  readonly state: ReportedState;
-  /** An absolute weight reported by a check (the lowest, when several do). */
-  readonly weight?: number;
-  /** A weight in percent of the configured one reported by an agent (the lowest, when several do). */
-  readonly weightPercent?: number;
-  /** When down, keep the real server with weight 0 instead of removing it (inhibit_on_failure). */
-  readonly inhibit: boolean;
-  /** The detail line that explains this status (the failing check's, when down). */
-  readonly detail: string;
-  /** When `up` last changed. */
-  readonly since: number;
-}
-
-export interface TargetChange extends TargetStatus {
-  /** `added`: first report for a new target; `up`/`down`: the target changed; `weight`/`state`: only those changed. */
-  readonly reason: 'added' | 'up' | 'down' | 'weight' | 'state';
-}
-
-/** Combine the checks of one target. `lastDetail` explains an up target whose checks agree. */
-export function combine(checks: readonly CheckState[], inhibit: boolean, lastDetail: string): TargetStatus {
-  const up = checks.every((c) => c.up);
-  let weight: number | undefined;
-  let weightPercent: number | undefined;
-  let drain = false;
-  let maint = false;
-  let since = 0;
-  for (const c of checks) {
-    since = Math.max(since, c.lastChange);
-    const r = c.lastResult;
-    if (r === undefined) continue;
-    if (r.weight !== undefined) weight = Math.min(weight ?? Infinity, r.weight);
-    if (r.weightPercent !== undefined) weightPercent = Math.min(weightPercent ?? Infinity, r.weightPercent);
-    if (r.state === 'drain') drain = true;
-    if (r.state === 'maint') maint = true;
-  }
-  const failing = checks.find((c) => !c.up);
-  const state: ReportedState = !up ? (maint ? 'maint' : 'down') : drain ? 'drain' : 'up';
-  const detail = failing ? (failing.lastResult?.detail ?? 'not yet proven up (alpha)') : lastDetail;
-  return {
-    up,
-    state,
-    ...(weight === undefined ? {} : { weight }),
-    ...(weightPercent === undefined ? {} : { weightPercent }),
-    inhibit,
-    detail,
-    since,
-  };
-}
-
-/**
- * The weight the Director should give a real server, from its configured weight and its status:
- * 0 when down (or remove it, unless `inhibit`), draining or in maintenance; otherwise the dynamic
- * absolute weight if any, scaled by the agent's percentage (rounded, at least 1 unless 0%).
- */
-export function effectiveWeight(
-  configured: number,
-  status: Pick<TargetStatus, 'up' | 'state' | 'weight' | 'weightPercent'>,
-): number {
-  if (!status.up || status.state !== 'up') return 0;
-  let w = status.weight ?? configured;
-  if (status.weightPercent !== undefined && w > 0)
-    w = status.weightPercent === 0 ? 0 : Math.max(1, Math.round((w * status.weightPercent) / 100));
-  return Math.min(65535, Math.max(0, w));
-}
-
-/**
- * The verdict the Director's setHealth() takes ({ up, weight?, inhibit }): `weight` is present only
- * when something dynamic applies (a check's weight or percentage, or drain, which means weight 0).
- */
-export function healthVerdict(
-  configuredWeight: number,
-  status: TargetStatus,
-): { up: boolean; weight?: number; inhibit: boolean } {
-  const dynamic =
-    status.weight !== undefined || status.weightPercent !== undefined || status.state === 'drain';
-  return {
-    up: status.up,
-    ...(dynamic && status.up ? { weight: effectiveWeight(configuredWeight, status) } : {}),
-    inhibit: status.inhibit,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The impure part.
+export type { TargetChange, TargetStatus } from './rise-fall.ts';
+export type { CheckSnapshot, TargetSnapshot } from './snapshot.ts';
 
 export interface MonitorTarget {
   /** Stable identity across update() calls, e.g. "tcp 10.0.0.1:80 -> 10.0.0.5:80". */
@@ -175,33 +30,6 @@ export interface MonitorTarget {
   readonly port: number;
   /** Validated checks with monitor settings resolved (see checksFor() in model/health-schema.ts). */
   readonly checks: readonly CheckConfig[];
-}
-
-export interface CheckSnapshot {
-  readonly type: CheckConfig['type'];
-  readonly probe: string;
-  readonly up: boolean;
-  readonly successes: number;
-  readonly failures: number;
-  readonly rise: number;
-  readonly fall: number;
-  readonly lastOk?: boolean;
-  readonly lastDetail?: string;
-  readonly lastLatencyMs?: number;
-  readonly lastCheckAt?: number;
-  readonly lastChange: number;
-  readonly ups: number;
-  readonly downs: number;
-  readonly runs: number;
-  readonly running: boolean;
-}
-
-export interface TargetSnapshot {
-  readonly key: string;
-  readonly address: string;
-  readonly port: number;
-  readonly status: TargetStatus;
-  readonly checks: readonly CheckSnapshot[];
 }
 
 export type OnTargetChange = (key: string, change: TargetChange) => void;
@@ -234,13 +62,6 @@ interface TargetEntry {
   target: MonitorTarget;
   runs: CheckRun[];
   reported: TargetStatus;
-}
-
-function difference(a: TargetStatus, b: TargetStatus): TargetChange['reason'] | undefined {
-  if (a.up !== b.up) return b.up ? 'up' : 'down';
-  if (a.state !== b.state || a.inhibit !== b.inhibit) return 'state';
-  if (a.weight !== b.weight || a.weightPercent !== b.weightPercent) return 'weight';
-  return undefined;
 }
 
 const inhibitOf = (target: MonitorTarget): boolean =>
@@ -326,28 +147,7 @@ export class HealthMonitor {
       address: target.address,
       port: target.port,
       status: reported,
-      checks: runs.map(({ config, probe, state, running }) => ({
-        type: config.type,
-        probe: config.type === 'exec' ? 'local' : formatEndpoint(probe.address, probe.port),
-        up: state.up,
-        successes: state.successes,
-        failures: state.failures,
-        rise: state.rise,
-        fall: state.fall,
-        ...(state.lastResult === undefined
-          ? {}
-          : {
-              lastOk: state.lastResult.ok,
-              lastDetail: state.lastResult.detail,
-              lastLatencyMs: state.lastResult.latencyMs,
-            }),
-        ...(state.lastCheckAt === undefined ? {} : { lastCheckAt: state.lastCheckAt }),
-        lastChange: state.lastChange,
-        ups: state.ups,
-        downs: state.downs,
-        runs: state.runs,
-        running: running !== undefined,
-      })),
+      checks: runs.map((run) => checkSnapshot(run.config, run.probe, run.state, run.running !== undefined)),
     }));
   }
 
@@ -429,6 +229,7 @@ export class HealthMonitor {
     const started = performance.now();
     const failed = (why: string): CheckResult => ({
       ok: false,
+      reason: 'checker',
       detail: `${run.config.type} ${formatEndpoint(run.probe.address, run.probe.port)}: ${why}`,
       latencyMs: Math.round(performance.now() - started),
     });

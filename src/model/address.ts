@@ -12,6 +12,8 @@ export function canonicalAddress(text: string): string | undefined {
       .map((o) => String(Number(o)))
       .join('.');
   if (family !== 6) return undefined;
+  // isIP accepts a zone index ("fe80::1%eth0", "::%ffff:1.2.3.4"), which URL does not: not an address here.
+  if (text.includes('%')) return undefined;
   const host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
   const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
   if (mapped) {

@@ -32,6 +32,7 @@ export function configToInput(config: Config): ConfigInput {
     drain_timeout: formatDuration(config.drain_timeout),
     expire_quiescent_template: config.expire_quiescent_template,
     expire_nodest_conn: config.expire_nodest_conn,
+    proxy_workers: config.proxy_workers,
     kernel: { ...config.kernel, sample_interval: formatDuration(config.kernel.sample_interval) },
     log_level: config.log_level,
     reload_max_removed: config.reload_max_removed,

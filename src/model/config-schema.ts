@@ -1,5 +1,6 @@
 // The config file's schema. Output values are normalised: addresses canonical, durations in ms
-// (zod applies a default to the output, so defaults are written in ms).
+// (zod applies a default to the output, so defaults are written in ms). Each default is written once,
+// on its field: a section left out is parsed from `{}` (prefault), so its fields' defaults apply.
 import { z } from 'zod';
 import { SCHEDULER_FLAGS, SCHEDULER_NAMES } from './scheduler-names.ts';
 import { address, duration, port, servicePort } from './schema-parts.ts';
@@ -43,18 +44,8 @@ export const virtualServiceSchema = z.strictObject({
   /** The health check every real server gets unless it lists its own `checks`. */
   health: healthSchema.optional(),
   /** Quorum (keepalived): lost when the live weight falls below quorum - hysteresis, back at quorum + hysteresis. */
-  quorum: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
-  quorum_hysteresis: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(0),
+  quorum: count(2 ** 31 - 1).default(1),
+  quorum_hysteresis: count(2 ** 31 - 1).default(0),
   /** Takes every new connection while quorum is lost. */
   sorry_server: z.strictObject({ address, port }).optional(),
   /** Commands run (sh -c) when a real server goes up or down, and when quorum is regained or lost. */
@@ -75,6 +66,16 @@ export const virtualServiceSchema = z.strictObject({
   real_servers: z.array(realServerSchema).default([]),
 });
 
+/** ipvsadm --set: TCP, TCP after FIN, and UDP idle timeouts. */
+export const timeoutsSchema = z.strictObject({
+  tcp: duration('timeout').default(900_000),
+  tcp_fin: duration('timeout').default(120_000),
+  udp: duration('timeout').default(300_000),
+});
+
+/** The timeouts of a config that sets none (an engine's state before its first apply). */
+export const DEFAULT_TIMEOUTS: z.output<typeof timeoutsSchema> = timeoutsSchema.parse({});
+
 export const configSchema = z.strictObject({
   control: z
     .strictObject({
@@ -85,14 +86,8 @@ export const configSchema = z.strictObject({
       token: z.string().min(16).optional(),
       token_file: z.string().min(1).optional(),
     })
-    .default({ socket: DEFAULT_SOCKET }),
-  timeouts: z
-    .strictObject({
-      tcp: duration('timeout').default(900_000),
-      tcp_fin: duration('timeout').default(120_000),
-      udp: duration('timeout').default(300_000),
-    })
-    .default({ tcp: 900_000, tcp_fin: 120_000, udp: 300_000 }),
+    .prefault({}),
+  timeouts: timeoutsSchema.prefault({}),
   shutdown_grace: duration('duration').default(30_000),
   drain_timeout: duration('duration').default(300_000),
   /** A persistence template whose real server has weight 0 stops binding new connections (IPVS sysctl). */
@@ -127,7 +122,7 @@ export const configSchema = z.strictObject({
        */
       count_bytes: z.boolean().default(true),
     })
-    .default({ table: 'vsd', sample_interval: 1000, count_bytes: true }),
+    .prefault({}),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   /**
    * The share (0-1) of the running virtual services a reload from the config file may remove; a reload

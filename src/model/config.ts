@@ -1,14 +1,25 @@
 // Loading and validating a config: YAML text -> schema -> cross-field rules -> Config, or a coded error.
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { configSchema, type Config, type VirtualServiceConfig } from './config-schema.ts';
+import {
+  configSchema,
+  type Config,
+  type RealServerConfig,
+  type VirtualServiceConfig,
+} from './config-schema.ts';
 import { formatIssues } from './config-errors.ts';
 import { ipv4MaskPrefix, addressFamily, formatEndpoint, isLoopback, parseHostPort } from './address.ts';
 import { VsdError } from './errors.ts';
+import { selfLoopLine, selfLoops } from './self-loop.ts';
 
 /** The identity of a virtual service across reloads: protocol, address and port. */
 export function serviceKey(vs: Pick<VirtualServiceConfig, 'protocol' | 'address' | 'port'>): string {
   return `${vs.protocol} ${formatEndpoint(vs.address, vs.port)}`;
+}
+
+/** The identity of a real server within its service: address and port ("10.0.0.5:80", "[::1]:80"). */
+export function realServerKey(rs: Pick<RealServerConfig, 'address' | 'port'>): string {
+  return formatEndpoint(rs.address, rs.port);
 }
 
 export function serviceName(
@@ -109,7 +120,7 @@ function crossFieldProblems(config: Config): string[] {
     const seenServers = new Map<string, number>();
     vs.real_servers.forEach((rs, j) => {
       const rat = `${at}.real_servers[${j}]`;
-      const endpoint = formatEndpoint(rs.address, rs.port);
+      const endpoint = realServerKey(rs);
       const dupRs = seenServers.get(endpoint);
       if (dupRs !== undefined) problems.push(`${rat}: ${endpoint} is already real_servers[${dupRs}]`);
       seenServers.set(endpoint, j);
@@ -124,11 +135,19 @@ function crossFieldProblems(config: Config): string[] {
   return problems;
 }
 
-/** Validates an already-parsed document (from YAML or the API). */
-export function validateConfig(input: unknown, source = 'config'): Config {
+/**
+ * Validates an already-parsed document (from YAML or the API). `selfLoops: false` leaves out the
+ * check for real servers that are vsd itself, for a caller that reports those with its own code.
+ */
+export function validateConfig(
+  input: unknown,
+  source = 'config',
+  options: { selfLoops?: boolean } = {},
+): Config {
   const result = configSchema.safeParse(input ?? {}, { reportInput: true });
   if (!result.success) throw invalid(formatIssues(result.error.issues), source);
   const problems = crossFieldProblems(result.data);
+  if (options.selfLoops !== false) problems.push(...selfLoops(result.data).map(selfLoopLine));
   if (problems.length > 0) throw invalid(problems, source);
   return result.data;
 }
@@ -139,7 +158,18 @@ export function parseConfigText(text: string, source = 'config'): Config {
     const lines = doc.errors.map((e) => (e.message.split('\n')[0] ?? e.message).replace(/:$/, ''));
     throw new VsdError('VSD_ERR_CONFIG_PARSE', `${source}: not valid YAML: ${lines[0]}`, { details: lines });
   }
-  return validateConfig(doc.toJS(), source);
+  let input: unknown;
+  try {
+    input = doc.toJS();
+  } catch (cause) {
+    // yaml refuses documents whose aliases expand too far (a "billion laughs" bomb) with a ReferenceError.
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new VsdError('VSD_ERR_CONFIG_PARSE', `${source}: not valid YAML: ${why}`, {
+      cause,
+      details: [why],
+    });
+  }
+  return validateConfig(input, source);
 }
 
 export async function loadConfigFile(path: string): Promise<Config> {

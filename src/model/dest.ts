@@ -21,6 +21,12 @@ export interface CountsView {
   readonly overloaded: ArrayLike<number>;
 }
 
-export function destKey(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+/** IP_VS_DEST_F_OVERLOAD: the server is over its upper connection threshold. */
+export function isOverloaded(counts: CountsView, slot: number): boolean {
+  return counts.overloaded[slot] === 1;
+}
+
+/** A server a new flow may go to: weight above 0 (not quiescent) and not overloaded. */
+export function isUsable(dest: Dest, counts: CountsView): boolean {
+  return dest.weight > 0 && !isOverloaded(counts, dest.slot);
 }

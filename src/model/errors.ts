@@ -20,6 +20,10 @@ export const ERROR_CODES = {
   VSD_ERR_CONNTRACK: 'conntrack could not be run, or failed to list or delete connection tracking entries.',
   VSD_ERR_DR_LINK:
     'Direct routing cannot reach a real server on its link: no such device, not on-link, or no ARP/ND answer.',
+  VSD_ERR_DIRECTOR_STATE:
+    'The Director was asked for something out of order (started twice, changed before start).',
+  VSD_ERR_REAL_SERVER_LOOP:
+    'A real server (or sorry server) is an address and port where vsd itself listens.',
   VSD_ERR_CONTROL_SOCKET:
     'control.socket names an existing file that is not a socket; vsd does not delete it.',
   VSD_ERR_RELOAD_REFUSED:

@@ -28,7 +28,10 @@ export const port = portIn(1);
 /** A virtual service port: 0 means every port of the address (persistent services only, as in ipvsadm). */
 export const servicePort = portIn(0);
 
-/** Seconds as a number, or text with a unit; the output is ms, and at least `minMs`. */
+/** The longest timer Node keeps (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** Seconds as a number, or text with a unit; the output is ms, at least `minMs` and at most MAX_DURATION_MS. */
 export const duration = (what: string, minMs = 0) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
     const ms = parseDurationMs(value);
@@ -36,6 +39,13 @@ export const duration = (what: string, minMs = 0) =>
       ctx.addIssue({
         code: 'custom',
         message: `${show(value)} is not a ${what} (seconds, or "500ms", "2s", "5m")`,
+      });
+      return z.NEVER;
+    }
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(value)} is longer than the longest ${what} (${MAX_DURATION_MS} ms, about 24.8 days)`,
       });
       return z.NEVER;
     }

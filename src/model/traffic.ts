@@ -10,6 +10,10 @@ export interface TrafficCounters {
   connectFailures: number;
   /** Clients reset because no real server was usable (service totals only). */
   noServer: number;
+  /** New UDP clients refused because the session table was full, max_sessions (service totals only). */
+  sessionsRefused: number;
+  /** Connections refused because they came from vsd's own upstream socket: a loop (service totals only). */
+  loopsRefused: number;
 }
 
 export const zeroTraffic = (): TrafficCounters => ({
@@ -18,6 +22,8 @@ export const zeroTraffic = (): TrafficCounters => ({
   bytesOut: 0,
   connectFailures: 0,
   noServer: 0,
+  sessionsRefused: 0,
+  loopsRefused: 0,
 });
 
 /** into += c (or -= c with sign -1), field by field. */
@@ -27,6 +33,8 @@ export function addTraffic(into: TrafficCounters, c: TrafficCounters, sign = 1):
   into.bytesOut += sign * c.bytesOut;
   into.connectFailures += sign * c.connectFailures;
   into.noServer += sign * c.noServer;
+  into.sessionsRefused += sign * c.sessionsRefused;
+  into.loopsRefused += sign * c.loopsRefused;
 }
 
 /** Totals by service key, then by real server key. */

@@ -8,8 +8,9 @@ import type { Flow } from '../model/flow.ts';
 import { weightedLeastIndex } from './least-load.ts';
 import { LocalityCache, MemberList } from './locality-cache.ts';
 import type { Member } from './locality-cache.ts';
-import { activeConns, isOverloaded } from './overhead.ts';
-import type { Scheduler, SchedulerOptions } from './types.ts';
+import { activeConns, isUsable } from './overhead.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler, SchedulerOptions } from './types.ts';
 
 interface LblcEntry {
   member: Member;
@@ -21,7 +22,7 @@ export class LblcScheduler implements Scheduler {
   readonly #clock: Clock;
   readonly #members = new MemberList();
   readonly #cache: LocalityCache<LblcEntry>;
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
 
   constructor(options: Pick<SchedulerOptions, 'clock'>) {
     this.#clock = options.clock;
@@ -35,6 +36,13 @@ export class LblcScheduler implements Scheduler {
     for (const [key, en] of this.#cache.entries) if (removed.has(en.member)) this.#cache.entries.delete(key);
   }
 
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
+    const gone = this.#members.changed(change);
+    if (gone === undefined) return;
+    for (const [key, en] of this.#cache.entries) if (en.member === gone) this.#cache.entries.delete(key);
+  }
+
   pick(flow: Flow, counts: CountsView): Dest | undefined {
     const now = this.#clock.now();
     this.#cache.collect(now);
@@ -43,7 +51,7 @@ export class LblcScheduler implements Scheduler {
       en.lastuse = now;
       const d = en.member.dest;
       // The kernel does not test the overload flag here; the Scheduler contract forbids overloaded servers.
-      if (d.weight > 0 && !isOverloaded(counts, d.slot) && !lblcOverloaded(d, this.#dests, counts)) return d;
+      if (isUsable(d, counts) && !lblcOverloaded(d, this.#dests, counts)) return d;
     }
     const members = this.#members.list;
     const member = members[weightedLeastIndex(this.#dests, counts, 'conn')];

@@ -11,7 +11,8 @@ import { weightedLeastIndex } from './least-load.ts';
 import { DEFAULT_EXPIRATION_MS, LocalityCache, MemberList } from './locality-cache.ts';
 import type { Member } from './locality-cache.ts';
 import { connOverhead, isOverloaded } from './overhead.ts';
-import type { Scheduler, SchedulerOptions } from './types.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler, SchedulerOptions } from './types.ts';
 
 interface LblcrEntry {
   /** Newest first, as ip_vs_dest_set_insert adds at the head of its list. */
@@ -25,7 +26,7 @@ export class LblcrScheduler implements Scheduler {
   readonly #clock: Clock;
   readonly #members = new MemberList();
   readonly #cache: LocalityCache<LblcrEntry>;
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
 
   constructor(options: Pick<SchedulerOptions, 'clock'>) {
     this.#clock = options.clock;
@@ -40,6 +41,14 @@ export class LblcrScheduler implements Scheduler {
     for (const en of this.#cache.entries.values()) {
       if (en.set.some((m) => removed.has(m))) en.set = en.set.filter((m) => !removed.has(m));
     }
+  }
+
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
+    const gone = this.#members.changed(change);
+    if (gone === undefined) return;
+    for (const en of this.#cache.entries.values())
+      if (en.set.includes(gone)) en.set = en.set.filter((m) => m !== gone);
   }
 
   pick(flow: Flow, counts: CountsView): Dest | undefined {

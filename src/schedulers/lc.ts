@@ -2,22 +2,27 @@
 // (active * 256 + inactive), weights ignored except that weight 0 is never picked; first of equals wins.
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
-import { connOverhead, isOverloaded } from './overhead.ts';
-import type { Scheduler } from './types.ts';
+import { connOverhead, isUsable } from './overhead.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler } from './types.ts';
 
 export class LcScheduler implements Scheduler {
   readonly name = 'lc';
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
 
   update(dests: readonly Dest[]): void {
     this.#dests = dests.slice();
+  }
+
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
   }
 
   pick(_flow: Flow, counts: CountsView): Dest | undefined {
     let least: Dest | undefined;
     let loh = 0;
     for (const d of this.#dests) {
-      if (d.weight === 0 || isOverloaded(counts, d.slot)) continue;
+      if (!isUsable(d, counts)) continue;
       const doh = connOverhead(counts, d.slot);
       if (least === undefined || doh < loh) {
         least = d;

@@ -3,9 +3,10 @@
 // with IPVS's garbage collection. The kernel runs that collection from a one-minute timer; here it
 // runs lazily at the start of pick(), catching up on the minutes that went by, so a ManualClock
 // drives it deterministically and no timer is needed.
-import { destKey } from '../model/dest.ts';
+import { formatEndpoint } from '../model/address.ts';
 import type { Dest } from '../model/dest.ts';
 import type { Clock } from '../model/clock.ts';
+import type { DestChange } from './types.ts';
 
 /** A real server as cache entries see it; `dest` follows updates while the server stays. */
 export interface Member {
@@ -26,7 +27,7 @@ export class MemberList {
     const byKey = new Map<string, Member>();
     const list: Member[] = [];
     for (const dest of dests) {
-      const key = destKey(dest.address, dest.port);
+      const key = formatEndpoint(dest.address, dest.port);
       const member = this.#byKey.get(key) ?? byKey.get(key) ?? { dest };
       member.dest = dest;
       byKey.set(key, member);
@@ -37,6 +38,24 @@ export class MemberList {
     this.#byKey = byKey;
     this.#list = list;
     return removed;
+  }
+
+  /** One server came, went or was reweighted; returns the member of a server that went. */
+  changed(change: DestChange): Member | undefined {
+    if (change.kind === 'weight') {
+      const member = this.#list[change.index];
+      if (member) member.dest = change.dest;
+      return undefined;
+    }
+    if (change.kind === 'up') {
+      const member = { dest: change.dest };
+      this.#byKey.set(formatEndpoint(change.dest.address, change.dest.port), member);
+      this.#list.splice(change.index, 0, member);
+      return undefined;
+    }
+    const [gone] = this.#list.splice(change.index, 1);
+    if (gone) this.#byKey.delete(formatEndpoint(gone.dest.address, gone.dest.port));
+    return gone;
   }
 }
 

@@ -15,7 +15,4 @@ export function activeConns(counts: CountsView, slot: number): number {
   return counts.active[slot] ?? 0;
 }
 
-/** IP_VS_DEST_F_OVERLOAD: the server is over its upper connection threshold. */
-export function isOverloaded(counts: CountsView, slot: number): boolean {
-  return counts.overloaded[slot] === 1;
-}
+export { isOverloaded, isUsable } from '../model/dest.ts';

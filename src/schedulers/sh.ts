@@ -5,8 +5,9 @@
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { addressFold, shHash } from './hash.ts';
-import { isOverloaded } from './overhead.ts';
-import type { Scheduler, SchedulerOptions } from './types.ts';
+import { isUsable } from './overhead.ts';
+import { DealtBuckets } from './dest-list.ts';
+import type { DestChange, Scheduler, SchedulerOptions } from './types.ts';
 
 const SH_TABLE_BITS = 8;
 export const SH_TABLE_SIZE = 1 << SH_TABLE_BITS;
@@ -14,7 +15,7 @@ const MASK = SH_TABLE_SIZE - 1;
 
 export class ShScheduler implements Scheduler {
   readonly name = 'sh';
-  readonly #buckets: (Dest | undefined)[] = new Array<Dest | undefined>(SH_TABLE_SIZE).fill(undefined);
+  readonly #table = new DealtBuckets(SH_TABLE_SIZE, dealSh);
   readonly #fallback: boolean;
   readonly #usePort: boolean;
 
@@ -24,41 +25,46 @@ export class ShScheduler implements Scheduler {
   }
 
   update(dests: readonly Dest[]): void {
-    let j = 0;
-    let filled = 0;
-    for (let i = 0; i < SH_TABLE_SIZE; i++) {
-      const d = dests[j];
-      this.#buckets[i] = d;
-      if (d !== undefined && ++filled >= d.weight) {
-        j = (j + 1) % dests.length;
-        filled = 0;
-      }
-    }
+    this.#table.update(dests);
+  }
+
+  changed(change: DestChange): void {
+    this.#table.changed(change);
   }
 
   pick(flow: Flow, counts: CountsView): Dest | undefined {
     const fold = addressFold(flow.clientAddress);
     const port = this.#usePort ? flow.clientPort : 0;
     const ihash = shHash(fold, port, 0, MASK, SH_TABLE_BITS);
-    let d = this.#buckets[ihash];
+    let d = this.#table.buckets[ihash];
     if (d === undefined) return undefined;
-    if (usable(d, counts)) return d;
+    if (isUsable(d, counts)) return d;
     if (!this.#fallback) return undefined;
     // ip_vs_sh_get_fallback: rehash with offsets ihash, ihash + 1, ... around the table.
     for (let offset = 0; offset < SH_TABLE_SIZE; offset++) {
-      d = this.#buckets[shHash(fold, port, (offset + ihash) & MASK, MASK, SH_TABLE_BITS)];
+      d = this.#table.buckets[shHash(fold, port, (offset + ihash) & MASK, MASK, SH_TABLE_BITS)];
       if (d === undefined) return undefined;
-      if (usable(d, counts)) return d;
+      if (isUsable(d, counts)) return d;
     }
     return undefined;
   }
 
   /** The bucket table, for tests. */
   buckets(): readonly (Dest | undefined)[] {
-    return this.#buckets;
+    return this.#table.buckets;
   }
 }
 
-function usable(d: Dest, counts: CountsView): boolean {
-  return d.weight > 0 && !isOverloaded(counts, d.slot);
+/** ip_vs_sh_reassign: `weight` consecutive buckets per server in list order (at least one each). */
+function dealSh(dests: readonly Dest[], buckets: (Dest | undefined)[]): void {
+  let j = 0;
+  let filled = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    const d = dests[j];
+    buckets[i] = d;
+    if (d !== undefined && ++filled >= d.weight) {
+      j = (j + 1) % dests.length;
+      filled = 0;
+    }
+  }
 }

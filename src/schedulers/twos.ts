@@ -3,13 +3,14 @@
 // The kernel draws prandom_u32() % (total + 1); here floor(random() * (total + 1)).
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
-import { connOverhead, isOverloaded } from './overhead.ts';
-import type { Scheduler, SchedulerOptions } from './types.ts';
+import { connOverhead, isUsable } from './overhead.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler, SchedulerOptions } from './types.ts';
 
 export class TwosScheduler implements Scheduler {
   readonly name = 'twos';
   readonly #random: () => number;
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
 
   constructor(options: Pick<SchedulerOptions, 'random'> = { random: Math.random }) {
     this.#random = options.random;
@@ -19,10 +20,14 @@ export class TwosScheduler implements Scheduler {
     this.#dests = dests.slice();
   }
 
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
+  }
+
   pick(_flow: Flow, counts: CountsView): Dest | undefined {
     const dests = this.#dests;
     let total = 0;
-    for (const d of dests) if (d.weight > 0 && !isOverloaded(counts, d.slot)) total += d.weight;
+    for (const d of dests) if (isUsable(d, counts)) total += d.weight;
     if (total === 0) return undefined;
     // Inclusive of total, as the kernel adds 1: the first usable server gets one extra chance.
     let r1 = Math.floor(this.#random() * (total + 1));
@@ -32,7 +37,7 @@ export class TwosScheduler implements Scheduler {
     let oh1 = 0;
     let oh2 = 0;
     for (const d of dests) {
-      if (d.weight <= 0 || isOverloaded(counts, d.slot)) continue;
+      if (!isUsable(d, counts)) continue;
       r1 -= d.weight;
       r2 -= d.weight;
       if (r1 <= 0 && choice1 === undefined) {

@@ -3,14 +3,19 @@
 import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { weightedLeastIndex } from './least-load.ts';
-import type { Scheduler } from './types.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler } from './types.ts';
 
 export class WlcScheduler implements Scheduler {
   readonly name = 'wlc';
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
 
   update(dests: readonly Dest[]): void {
     this.#dests = dests.slice();
+  }
+
+  changed(change: DestChange): void {
+    applyChange(this.#dests, change);
   }
 
   pick(_flow: Flow, counts: CountsView): Dest | undefined {

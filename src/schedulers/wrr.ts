@@ -6,14 +6,15 @@ import type { CountsView, Dest } from '../model/dest.ts';
 import type { Flow } from '../model/flow.ts';
 import { gcdOfWeights, maxWeight } from './gcd.ts';
 import { isOverloaded } from './overhead.ts';
-import type { Scheduler } from './types.ts';
+import { applyChange } from './dest-list.ts';
+import type { DestChange, Scheduler } from './types.ts';
 
 const HEAD = -1;
 const NONE = -2;
 
 export class WrrScheduler implements Scheduler {
   readonly name = 'wrr';
-  #dests: readonly Dest[] = [];
+  #dests: Dest[] = [];
   /** Index of the server picked last, or HEAD. */
   #cl = HEAD;
   /** Current weight, maximum weight (less di - 1, so the last pass is at cw = 1) and step. */
@@ -25,7 +26,18 @@ export class WrrScheduler implements Scheduler {
     const changed = !sameServers(this.#dests, dests);
     this.#dests = dests.slice();
     // The kernel only calls dest_changed on a real change; an identical list keeps the position.
-    if (!changed) return;
+    if (changed) this.#destChanged();
+  }
+
+  changed(change: DestChange): void {
+    const same = change.kind === 'weight' && this.#dests[change.index]?.weight === change.dest.weight;
+    applyChange(this.#dests, change);
+    if (!same) this.#destChanged();
+  }
+
+  /** ip_vs_wrr_dest_changed. */
+  #destChanged(): void {
+    const dests = this.#dests;
     this.#cl = HEAD;
     this.#di = gcdOfWeights(dests) || 1;
     this.#mw = maxWeight(dests) - (this.#di - 1);

@@ -4,7 +4,19 @@ import type { CountsView } from '../model/dest.ts';
 
 export type ConnState = 'active' | 'inactive';
 
-export class ConnCounts implements CountsView {
+/**
+ * What an engine may do to a service's counts: they are table state that engines write, since they
+ * see connections come and go (or read them from conntrack). Slots and thresholds are the Director's.
+ */
+export interface CountsWriter extends CountsView {
+  total(slot: number): number;
+  bind(slot: number, state: ConnState): void;
+  transition(slot: number, from: ConnState, to: ConnState): void;
+  unbind(slot: number, state: ConnState): void;
+  set(slot: number, active: number, inactive: number): boolean;
+}
+
+export class ConnCounts implements CountsWriter {
   readonly active: number[] = [];
   readonly inactive: number[] = [];
   readonly overloaded: number[] = [];

@@ -106,3 +106,30 @@ test('add and remove a virtual service live; new timeouts apply to established c
   assert.ok(Date.now() - started < 3000);
   assert.equal(d.director.config?.timeouts.tcp, 300);
 });
+
+test('a real server or sorry server where vsd itself listens is refused with VSD_ERR_REAL_SERVER_LOOP', async (t) => {
+  const a = await namedBackend('A');
+  t.after(() => a.close());
+  const [port, other] = await Promise.all([unusedPort(), unusedPort()]);
+  const d = await startDirector(t, {
+    virtual_services: [
+      { address: VIP, port, real_servers: [{ address: '127.0.0.1', port: a.port }] },
+      { address: VIP, port: other, protocol: 'udp', real_servers: [{ address: '127.0.0.1', port: a.port }] },
+    ],
+  });
+  const key = `tcp 127.0.0.1:${port}`;
+  const before = structuredClone(d.director.config);
+  const refused = (edit: Parameters<typeof d.director.change>[0]) =>
+    assert.rejects(d.director.change(edit), (err) => isVsdError(err, 'VSD_ERR_REAL_SERVER_LOOP'));
+  // The VIP itself (vsadm -a -t VIP:P -r VIP sends the VIP's port), as a real server or a sorry server.
+  await refused((c) => cmd.addRealServer(c, key, { address: VIP, port }));
+  await refused((c) => cmd.editService(c, key, { sorry_server: { address: VIP, port } }));
+  // A new service whose real server is another service's VIP.
+  await refused((c) =>
+    cmd.addService(c, { address: '127.0.0.2', port, real_servers: [{ address: VIP, port }] }),
+  );
+  assert.deepEqual(d.director.config, before, 'nothing changed');
+  assert.equal(await askName(VIP, port), 'A', 'the service still forwards');
+  // The udp service on `other` is no listener for tcp: a tcp real server there is fine.
+  await d.director.change((c) => cmd.addRealServer(c, key, { address: VIP, port: other }));
+});

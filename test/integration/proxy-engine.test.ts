@@ -193,6 +193,8 @@ test('counts: active when established, inactive when half-closed, zero when clos
     bytesOut: 10,
     connectFailures: 0,
     noServer: 0,
+    sessionsRefused: 0,
+    loopsRefused: 0,
   });
   assert.deepEqual((await d.realServer(server.port)).stats, {
     connections: 1,
@@ -200,6 +202,8 @@ test('counts: active when established, inactive when half-closed, zero when clos
     bytesOut: 10,
     connectFailures: 0,
     noServer: 0,
+    sessionsRefused: 0,
+    loopsRefused: 0,
   });
 });
 

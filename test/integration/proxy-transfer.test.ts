@@ -46,6 +46,8 @@ test('100 MB echoed through the proxy arrives intact both ways (sha256 compared)
     bytesOut: total,
     connectFailures: 0,
     noServer: 0,
+    sessionsRefused: 0,
+    loopsRefused: 0,
   });
 });
 

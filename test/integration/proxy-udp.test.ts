@@ -2,8 +2,16 @@
 // one-packet scheduling and the session table's bound.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ManualClock } from '../../src/model/clock.ts';
 import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
+import { Director } from '../../src/director/director.ts';
+import type { EngineEvent } from '../../src/director/types.ts';
+import { ProxyEngine } from '../../src/engines/proxy/engine.ts';
+import { createMetrics } from '../../src/api/metrics.ts';
+import { RateEstimator } from '../../src/api/rates.ts';
+import { servicesView } from '../../src/api/views.ts';
 import { startDirector } from '../helpers/director.ts';
 import { unusedUdpPort, waitFor } from '../helpers/net.ts';
 import { udpClient, udpNamedBackend, type UdpBackend, type UdpClient } from '../helpers/udp.ts';
@@ -100,16 +108,26 @@ test("a removed real server's UDP sessions expire at once; clients move on the n
 test('with expire_nodest_conn off, a removed server keeps its sessions until they idle out', async (t) => {
   const backends = await udpBackends(t, ['A', 'B']);
   const port = await unusedUdpPort();
-  const d = await startDirector(t, {
+  const input = (servers: UdpBackend[]): ConfigInput => ({
     expire_nodest_conn: false,
-    virtual_services: [service(port, backends)],
+    timeouts: { udp: '300ms' },
+    virtual_services: [service(port, servers)],
   });
+  const d = await startDirector(t, input(backends));
   const [c] = await clients(t, 1, port);
   assert.equal((await c!.ask('1')).text, 'A:1');
-  await d.director.reload(
-    validateConfig({ expire_nodest_conn: false, virtual_services: [service(port, [backends[1]!])] }),
-  );
-  assert.equal((await c!.ask('2')).text, 'A:2');
+  await d.director.reload(validateConfig(input([backends[1]!])));
+  // Traffic every 100 ms for three udp timeouts: one session all along, still on the removed server.
+  const started = Date.now();
+  for (let i = 2; Date.now() - started < 900; i++) {
+    assert.equal((await c!.ask(String(i))).text, `A:${i}`);
+    await sleep(100);
+  }
+  assert.equal(backends[0]!.peers.size, 1, 'one upstream socket: the same session throughout');
+  assert.equal(d.engine.liveConnections, 1);
+  // Idle past the timeout: the session ends, and the next datagram is scheduled afresh (B is all there is).
+  await waitFor(() => d.engine.liveConnections === 0, 3000, 'the idle session to expire');
+  assert.equal((await c!.ask('last')).text, 'B:last');
 });
 
 test('one-packet scheduling spreads the datagrams of one client', async (t) => {
@@ -136,4 +154,48 @@ test('the session table is bounded: new clients are refused and counted, existin
   assert.equal(d.events.filter((e) => e.type === 'session-refused').length, 1);
   assert.equal((await cs[0]!.ask('4')).text, 'A:4');
   assert.equal((await cs[1]!.ask('5')).text, 'A:5');
+});
+
+test('refused UDP clients show in the counters, the API view and /metrics; the warning is one line per 10 s', async (t) => {
+  const backends = await udpBackends(t, ['A']);
+  const port = await unusedUdpPort();
+  const clock = new ManualClock(1_000_000);
+  const events: EngineEvent[] = [];
+  const engine = new ProxyEngine({ emit: (e) => events.push(e), clock });
+  const director = new Director({ engines: new Map([['proxy', engine]]), clock });
+  await director.start(validateConfig({ virtual_services: [service(port, backends, { max_sessions: 1 })] }));
+  t.after(() => director.close(0));
+  const [held, refused] = await clients(t, 2, port);
+  assert.equal((await held!.ask('1')).text, 'A:1');
+  const key = director.services[0]!.key;
+  const refusedSoFar = () => engine.counters().services.get(key)?.total.sessionsRefused ?? 0;
+  const flood = async (n: number, total: number) => {
+    for (let i = 0; i < n; i++) refused!.socket.send('x', port, VIP);
+    const deadline = Date.now() + 3000;
+    while (refusedSoFar() < total && Date.now() < deadline) await sleep(10);
+    assert.equal(refusedSoFar(), total);
+  };
+  await flood(5, 5);
+  const warned = () => events.filter((e) => e.type === 'session-refused');
+  assert.equal(warned().length, 1, 'five refusals within 10 s: one warning');
+  assert.equal(warned()[0]?.type === 'session-refused' && warned()[0]?.refused, 1);
+  clock.advance(10_000);
+  await flood(1, 6);
+  assert.equal(warned().length, 2);
+  assert.equal(
+    warned()[1]?.type === 'session-refused' && warned()[1]?.refused,
+    5,
+    'the count since the last line',
+  );
+  const [view] = await servicesView(director, new RateEstimator());
+  assert.equal(view?.stats.sessionsRefused, 6);
+  const metrics = await createMetrics(director, new RateEstimator()).metrics();
+  assert.match(
+    metrics,
+    new RegExp(
+      `^vsd_udp_sessions_refused_total\\{service="[^"]+",protocol="udp",vip="${VIP}:${port}"\\} 6$`,
+      'm',
+    ),
+  );
+  assert.equal((await held!.ask('2')).text, 'A:2', 'the session that was there goes on');
 });

@@ -2,27 +2,50 @@
 // SO_REUSEPORT, which spreads clients over them by source port. Scheduling must look like one process.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from 'node:net';
 import { validateConfig } from '../../src/model/config.ts';
 import type { ConfigInput } from '../../src/model/config-schema.ts';
 import { Director } from '../../src/director/director.ts';
 import type { EngineEvent } from '../../src/director/types.ts';
 import { WorkerProxyEngine } from '../../src/engines/proxy/workers/worker-engine.ts';
 import { REPORT_EVERY_MS } from '../../src/engines/proxy/workers/worker-counts.ts';
+import { RateEstimator } from '../../src/api/rates.ts';
+import { servicesView } from '../../src/api/views.ts';
 import { backends, hold } from '../helpers/scenario.ts';
-import { askName, unusedPort, waitFor } from '../helpers/net.ts';
+import { askName, unusedPort, waitFor, type TestServer } from '../helpers/net.ts';
 
 const VIP = '127.0.0.1';
 /** Longer than a count report plus the IPC hop, so every worker has seen every earlier connection. */
 const SETTLE_MS = REPORT_EVERY_MS * 3;
 
-async function startWorkers(t: TestContext, input: ConfigInput, workers = 2) {
+async function startWorkers(
+  t: TestContext,
+  input: ConfigInput,
+  workers = 2,
+  onEvent: (e: EngineEvent, events: EngineEvent[]) => void = () => undefined,
+) {
   const events: EngineEvent[] = [];
-  const engine = new WorkerProxyEngine({ workers, emit: (e) => events.push(e) });
+  const emit = (e: EngineEvent) => {
+    events.push(e);
+    onEvent(e, events);
+  };
+  const engine = new WorkerProxyEngine({ workers, emit });
   const director = new Director({ engines: new Map([['proxy', engine]]) });
   await director.start(validateConfig(input, 'test'));
   t.after(() => director.close(0));
   return { director, engine, events };
+}
+
+/** Something accepts on VIP:port (a worker is listening again). */
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: VIP, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 const tally = (names: string[]) =>
@@ -115,34 +138,112 @@ test('persistence across workers: one client over many source ports always lands
   await waitFor(() => director.persistence.entries().every((e) => e.connections === 0), 2000, 'released');
 });
 
-test('a reload reaches every worker; a killed worker is restarted and logged, and the service goes on', async (t) => {
-  const [a, b] = await backends(t, ['A', 'B']);
+test('a reload reaches every worker; killed workers are restarted, logged, and serve the current state', async (t) => {
+  const [a, b, c] = await backends(t, ['A', 'B', 'C']);
   const port = await unusedPort();
-  const config = (weightA: number): ConfigInput => ({
+  const config = (servers: [TestServer, number][]): ConfigInput => ({
     virtual_services: [
       {
         address: VIP,
         port,
         scheduler: 'rr',
-        real_servers: [
-          { address: '127.0.0.1', port: a!.port, weight: weightA },
-          { address: '127.0.0.1', port: b!.port },
-        ],
+        real_servers: servers.map(([s, weight]) => ({ address: '127.0.0.1', port: s.port, weight })),
       },
     ],
   });
-  const { director, engine, events } = await startWorkers(t, config(1));
-  await director.reload(validateConfig(config(0), 'test'));
+  // When the last worker has exited, and before any is forked again (the first restart waits 100 ms),
+  // the state changes: B goes quiescent, C arrives (nothing drains, so no later apply reaches the
+  // workers). Only the restart can tell the new workers.
+  let changed: Promise<unknown> | undefined;
+  const { director, engine } = await startWorkers(
+    t,
+    config([
+      [a!, 1],
+      [b!, 1],
+    ]),
+    2,
+    (e, events) => {
+      if (e.type === 'worker-exited' && events.filter((x) => x.type === 'worker-exited').length === 2)
+        changed = director.reload(
+          validateConfig(
+            config([
+              [a!, 0],
+              [b!, 0],
+              [c!, 1],
+            ]),
+            'test',
+          ),
+        );
+    },
+  );
+  await director.reload(
+    validateConfig(
+      config([
+        [a!, 0],
+        [b!, 1],
+      ]),
+      'test',
+    ),
+  );
   const names = await Promise.all(Array.from({ length: 30 }, () => askName(VIP, port)));
   assert.deepEqual(tally(names), { B: 30 });
 
-  const [victim] = engine.pids;
-  assert.ok(victim !== undefined);
-  process.kill(victim, 'SIGKILL');
-  await waitFor(() => events.some((e) => e.type === 'worker-exited'), 5000, 'worker-exited event');
-  await waitFor(() => engine.pids.every((p) => p !== undefined && p !== victim), 5000, 'restart');
-  // The restarted worker got the current state (A still quiescent) and accepts its share.
-  await sleep(200);
+  // Every worker is killed, so every later connection is served by a restarted one.
+  const victims = engine.pids;
+  assert.ok(victims.every((p) => p !== undefined));
+  for (const pid of victims) process.kill(pid, 'SIGKILL');
+  await waitFor(() => changed !== undefined, 5000, 'both worker-exited events');
+  await changed;
+  await waitFor(
+    () => engine.pids.every((p) => p !== undefined && !victims.includes(p)),
+    5000,
+    'restarted workers',
+  );
+  await waitFor(() => isListening(port), 5000, 'a restarted worker listening');
   const again = await Promise.all(Array.from({ length: 30 }, () => askName(VIP, port)));
-  assert.deepEqual(tally(again), { B: 30 });
+  assert.deepEqual(
+    tally(again),
+    { C: 30 },
+    'the restarted workers schedule on the state set while they were down',
+  );
+});
+
+test('a worker killed mid-connection: its clients see the connection end, and no count is left behind', async (t) => {
+  const [a] = await backends(t, ['A']);
+  const port = await unusedPort();
+  const { director, engine } = await startWorkers(t, {
+    virtual_services: [
+      { address: VIP, port, scheduler: 'rr', real_servers: [{ address: '127.0.0.1', port: a!.port }] },
+    ],
+  });
+  const held = await hold(t, VIP, port, 6, SETTLE_MS);
+  assert.deepEqual(tally(held.names), { A: 6 });
+  const view = async () => (await servicesView(director, new RateEstimator()))[0]!.real_servers[0]!;
+  await waitFor(() => director.services[0]!.counts.active[0] === 6, 2000, 'counts of the held connections');
+  assert.equal((await view()).active, 6);
+  const endings = held.sockets.map(
+    (s) =>
+      new Promise<string>((resolve) => {
+        s.once('end', () => resolve('end'));
+        s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      }),
+  );
+  const victims = engine.pids;
+  for (const pid of victims) process.kill(pid!, 'SIGKILL');
+  // The kernel closes a dead process's sockets: with nothing unread they send FIN, so each client sees a
+  // clean end (no RST: vsd cannot choose how a killed process's connections end).
+  assert.deepEqual(await Promise.all(endings), Array(6).fill('end'));
+  await waitFor(
+    () => engine.pids.every((p) => p !== undefined && !victims.includes(p)),
+    5000,
+    'restarted workers',
+  );
+  const after = await view();
+  assert.deepEqual([after.active, after.inactive], [0, 0], 'no connection of a dead worker is still counted');
+  assert.equal((await director.connections()).length, 0);
+  // The restarted workers serve, and count, new connections.
+  await waitFor(() => isListening(port), 5000, 'a restarted worker listening');
+  const more = await hold(t, VIP, port, 2, SETTLE_MS);
+  assert.deepEqual(tally(more.names), { A: 2 });
+  await waitFor(async () => (await view()).active === 2, 2000, 'the new connections counted');
 });

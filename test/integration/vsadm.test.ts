@@ -197,3 +197,14 @@ test('no daemon behind the socket: a clear error, exit 2', async (t) => {
   assert.equal(code, 2);
   assert.match(stderr, /VSD_ERR_API: cannot reach the vsd control API at .*nothing\.sock: ENOENT/);
 });
+
+test('vsadm -a -t VIP:P -r VIP (the default -g keeps the port) is refused: vsd would connect to itself', async (t) => {
+  const { vsadm } = await setup(t);
+  const port = await unusedPort();
+  const vip = `127.0.0.1:${port}`;
+  assert.equal((await vsadm(['-A', '-t', vip, '-s', 'rr'])).code, 0);
+  const added = await vsadm(['-a', '-t', vip, '-r', '127.0.0.1']);
+  assert.equal(added.code, 255, 'as ipvsadm exits for a command the kernel refuses');
+  assert.match(added.stderr, /VSD_ERR_REAL_SERVER_LOOP/);
+  assert.doesNotMatch((await vsadm(['-Ln'])).stdout, /->\s+127\.0\.0\.1/, 'no real server was added');
+});

@@ -3,6 +3,7 @@
 // transaction, carrying the counters' values and the affinity entries over, and are read back to
 // verify. Callers run one step at a time (the engine's queue).
 import { VsdError } from '../../model/errors.ts';
+import { isOverloaded } from '../../model/dest.ts';
 import type { DesiredState, ServiceState } from '../../director/types.ts';
 import { affinityEntries, carriedAffinity, type AffinityEntry } from './affinity-carry.ts';
 import { applyRuleset, readAllCounters, readTable, type CounterValue, type NftTarget } from './apply.ts';
@@ -88,7 +89,7 @@ export class RulesetSync {
     const facts = {
       macs: this.#dr.macs,
       expireQuiescentTemplate: state.expireQuiescentTemplate,
-      overloaded: (svc: ServiceState, slot: number) => svc.counts.overloaded[slot] === 1,
+      overloaded: (svc: ServiceState, slot: number) => isOverloaded(svc.counts, slot),
     };
     const services = state.services.map((s) => nftServiceOfState(s, facts));
     const dr = this.#dr.link;

@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net';
 import type { Clock } from '../../model/clock.ts';
 import { systemClock } from '../../model/clock.ts';
-import type { Config, VirtualServiceConfig } from '../../model/config-schema.ts';
+import { DEFAULT_TIMEOUTS, type Config, type VirtualServiceConfig } from '../../model/config-schema.ts';
 import type {
   ConnectionEntry,
   DesiredState,
@@ -13,11 +13,17 @@ import type {
 } from '../../director/types.ts';
 import { PersistenceTable } from '../../table/persistence.ts';
 import type { Listener } from './listener.ts';
+import { formatEndpoint } from '../../model/address.ts';
+import { isOwnUpstream } from './own-upstreams.ts';
 import type { PersistenceAuthority, RelayContext } from './relay-context.ts';
+import { ReportLimiter } from './report-limiter.ts';
 import { TcpListener } from './tcp-listener.ts';
 import { TcpRelay } from './tcp-relay.ts';
 import { TrafficTotals, type LiveBytes } from './traffic.ts';
 import { UdpService } from './udp-service.ts';
+
+/** Refused UDP sessions and loops are logged at most once per service per this interval. */
+const REPORT_EVERY_MS = 10_000;
 
 export interface ProxyEngineOptions {
   readonly emit?: EngineEventSink;
@@ -38,7 +44,7 @@ export class ProxyEngine implements Engine {
   readonly #ctx: RelayContext;
   readonly #emit: EngineEventSink;
   readonly #clock: Clock;
-  #timeouts: Config['timeouts'] = { tcp: 900_000, tcp_fin: 120_000, udp: 300_000 };
+  #timeouts: Config['timeouts'] = DEFAULT_TIMEOUTS;
   #expireNodest = true;
   readonly #persistence: { table: PersistenceTable; expireQuiescent: boolean; now: () => number };
   #sweeper: NodeJS.Timeout | undefined;
@@ -59,6 +65,7 @@ export class ProxyEngine implements Engine {
       emit: this.#emit,
       clock,
       persistence: this.#persistence,
+      reports: new ReportLimiter(REPORT_EVERY_MS),
       authority: options.authority,
       timeouts: () => this.#timeouts,
     };
@@ -116,9 +123,27 @@ export class ProxyEngine implements Engine {
   }
 
   #accept(socket: Socket, listener: TcpListener): void {
+    if (isOwnUpstream(socket)) {
+      this.#refuseLoop(socket, listener.service.key);
+      return;
+    }
     const relay = new TcpRelay(socket, listener.service, this.#ctx, this.#relayDone);
     this.#relays.add(relay);
     relay.start();
+  }
+
+  /**
+   * A connection from this process's own upstream socket: a real server leads back to vsd. It is reset
+   * before any scheduling, so the loop ends here (the relay that made it sees the reset and resets its
+   * own client); counted, and logged once per interval.
+   */
+  #refuseLoop(socket: Socket, serviceKey: string): void {
+    socket.on('error', () => undefined);
+    const client = formatEndpoint(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    socket.resetAndDestroy();
+    this.#traffic.loopRefused(serviceKey);
+    const refused = this.#ctx.reports.note(`loop-refused ${serviceKey}`, this.#clock.now());
+    if (refused > 0) this.#emit({ type: 'loop-refused', service: serviceKey, client, refused });
   }
 
   /** Sweep often enough for the shortest timeout, at most once a second. */
@@ -197,6 +222,6 @@ export class ProxyEngine implements Engine {
     for (const u of udp) u.closeSessions(); // UDP has no "finish": sessions end with the listener
     const deadline = Date.now() + graceMs;
     while (this.#relays.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const relay of this.#relays) relay.destroy();
+    for (const relay of this.#relays) relay.cut(); // RST: a cut transfer must not look complete
   }
 }

@@ -5,6 +5,7 @@ import type { Dest } from '../../model/dest.ts';
 import type { Flow } from '../../model/flow.ts';
 import type { EngineEventSink } from '../../director/types.ts';
 import type { PersistenceContext } from './choose-dest.ts';
+import type { ReportLimiter } from './report-limiter.ts';
 import type { TrafficTotals } from './traffic.ts';
 
 /**
@@ -21,6 +22,8 @@ export interface RelayContext {
   readonly emit: EngineEventSink;
   readonly clock: Clock;
   readonly persistence: PersistenceContext;
+  /** Events that may come per packet or per connection go through this (one per key per interval). */
+  readonly reports: ReportLimiter;
   /** Set in worker processes: persistent TCP services are placed by the primary's table. */
   readonly authority?: PersistenceAuthority | undefined;
   timeouts(): Config['timeouts'];

@@ -1,14 +1,17 @@
 // One proxied TCP connection: schedule, connect (trying further real servers on failure), relay both
 // ways with backpressure and half-close, and keep the service's active/inactive counts exact.
 // Idle and drain deadlines are checked by the engine's sweep, so nothing runs per chunk.
+// Longer than most files on purpose: the socket handlers are module-level functions that reach the relay
+// through symbols on its two sockets (no closure per connection), and they belong beside the one class.
 import { connect, type Socket } from 'node:net';
-import type { Dest } from '../../model/dest.ts';
+import { isUsable, type Dest } from '../../model/dest.ts';
 import type { Flow } from '../../model/flow.ts';
 import { canonicalAddress, formatEndpoint } from '../../model/address.ts';
 import type { ConnState } from '../../table/counts.ts';
 import type { PersistenceTemplate } from '../../table/persistence.ts';
 import type { ConnectionEntry, ServiceState } from '../../director/types.ts';
 import { chooseDest } from './choose-dest.ts';
+import { trackUpstream } from './own-upstreams.ts';
 import { proxyHeader } from './proxy-protocol.ts';
 import type { RelayContext } from './relay-context.ts';
 import type { LiveBytes } from './traffic.ts';
@@ -138,8 +141,7 @@ export class TcpRelay implements LiveBytes {
     if (choice === undefined || !this.#tried.includes(choice.dest)) return choice;
     for (const rs of s.realServers) {
       const d = rs.dest;
-      if (d.weight > 0 && s.counts.overloaded[d.slot] !== 1 && !this.#tried.includes(d))
-        return { dest: d, template: undefined };
+      if (isUsable(d, s.counts) && !this.#tried.includes(d)) return { dest: d, template: undefined };
     }
     return undefined;
   }
@@ -186,6 +188,7 @@ export class TcpRelay implements LiveBytes {
       noDelay: true,
       onread: UPSTREAM_ONREAD,
     }) as Side;
+    trackUpstream(upstream, dest.address, dest.port);
     upstream[RELAY] = this;
     this.#upstream = upstream;
     this.#connected = false;
@@ -344,7 +347,7 @@ export class TcpRelay implements LiveBytes {
     const dest = this.#dest;
     if (dest === undefined) return;
     for (const d of this.#service.draining) {
-      if (d.dest.slot === dest.slot && now >= d.deadline) this.#abort(undefined);
+      if (d.dest.slot === dest.slot && now >= d.deadline) this.cut();
     }
   }
 
@@ -369,8 +372,17 @@ export class TcpRelay implements LiveBytes {
     return this.#flow ? formatEndpoint(this.#flow.clientAddress, this.#flow.clientPort) : 'unknown';
   }
 
-  /** Ends the relay now (grace period over). */
-  destroy(): void {
-    this.#abort(undefined);
+  /**
+   * Ends the relay now (a drain deadline or the shutdown grace ran out): both sides get RST, not FIN, so
+   * neither takes a transfer cut short for a complete one.
+   */
+  cut(): void {
+    for (const s of [this.#client, this.#upstream]) {
+      if (!s || s.destroyed) continue;
+      // libuv refuses a reset while a shutdown (our FIN) is under way, and the socket would never close.
+      const shuttingDown = s.writableEnded && !s.writableFinished;
+      if (s.connecting || shuttingDown) s.destroy();
+      else s.resetAndDestroy();
+    }
   }
 }

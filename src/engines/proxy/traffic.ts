@@ -52,6 +52,14 @@ export class TrafficTotals {
     this.#entry(serviceKey).total.noServer++;
   }
 
+  sessionRefused(serviceKey: string): void {
+    this.#entry(serviceKey).total.sessionsRefused++;
+  }
+
+  loopRefused(serviceKey: string): void {
+    this.#entry(serviceKey).total.loopsRefused++;
+  }
+
   addBytes(serviceKey: string, realServerKey: string | undefined, bytesIn: number, bytesOut: number): void {
     const e = this.#entry(serviceKey);
     e.total.bytesIn += bytesIn;

@@ -15,8 +15,6 @@ export class UdpService extends Listener {
   readonly #ctx: RelayContext;
   readonly #sessions = new Map<string, UdpSession>();
   #socket: UdpSocket | undefined;
-  /** New clients refused because the session table was full. */
-  refused = 0;
 
   constructor(service: ServiceState, emit: EngineEventSink, ctx: RelayContext) {
     super(service, emit);
@@ -108,13 +106,17 @@ export class UdpService extends Listener {
     template: PersistenceTemplate | undefined,
   ): UdpSession | undefined {
     if (this.#sessions.size >= this.service.config.max_sessions) {
-      this.refused++;
-      this.emit({
-        type: 'session-refused',
-        service: this.service.key,
-        client: formatEndpoint(flow.clientAddress, flow.clientPort),
-        reason: `session table full (${this.service.config.max_sessions})`,
-      });
+      this.#ctx.traffic.sessionRefused(this.service.key);
+      // Every refused datagram is counted; a flood of them (maybe spoofed) is one log line per interval.
+      const refused = this.#ctx.reports.note(`session-refused ${this.service.key}`, this.#ctx.clock.now());
+      if (refused > 0)
+        this.emit({
+          type: 'session-refused',
+          service: this.service.key,
+          client: formatEndpoint(flow.clientAddress, flow.clientPort),
+          reason: `session table full (${this.service.config.max_sessions})`,
+          refused,
+        });
       return undefined;
     }
     const session = new UdpSession(

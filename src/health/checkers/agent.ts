@@ -7,7 +7,7 @@ import { formatEndpoint } from '../../model/address.ts';
 import type { AgentCheckConfig } from '../../model/health-schema.ts';
 import { isMeaningful, parseAgentLine } from '../agent-line.ts';
 import type { Checker, CheckResult, ProbeTarget } from '../types.ts';
-import { ProbeRun, describeError, quote } from './common.ts';
+import { ProbeRun, quote } from './common.ts';
 
 /** Longest reply line read; HAProxy reads a single small buffer too. */
 const MAX_LINE = 1024;
@@ -21,59 +21,55 @@ export class AgentChecker implements Checker {
 
   check(target: ProbeTarget, signal: AbortSignal): Promise<CheckResult> {
     const { send, timeout } = this.#config;
-    const run = new ProbeRun(signal, timeout);
-    const where = `agent ${formatEndpoint(target.address, target.port)}`;
-    return new Promise((resolve) => {
-      let settled = false;
-      let connected = false;
-      let buf = '';
-      const socket = connect({ host: target.address, port: target.port });
-      const finish = (result: CheckResult | [ok: boolean, detail: string]): void => {
-        if (settled) return;
-        settled = true;
-        run.signal.removeEventListener('abort', onAbort);
-        socket.destroy();
-        resolve(Array.isArray(result) ? run.result(result[0], `${where}: ${result[1]}`) : result);
+    const run = new ProbeRun(signal, timeout, `agent ${formatEndpoint(target.address, target.port)}`);
+    let connected = false;
+    let buf = '';
+    const stage = () => (connected ? 'reply' : 'connect');
+    const answer = (line: string): void => {
+      const reply = parseAgentLine(line);
+      const got = `${quote(line.trim())} after ${run.elapsed()} ms`;
+      if (!isMeaningful(reply)) return run.fail('malformed', `unrecognised reply ${got}`);
+      const state = reply.state ?? 'up';
+      const why = reply.reason ? ` (${reply.reason})` : '';
+      const fields = {
+        ...(reply.state === undefined ? {} : { state: reply.state }),
+        ...(reply.weight === undefined ? {} : { weight: reply.weight }),
+        ...(reply.weightPercent === undefined ? {} : { weightPercent: reply.weightPercent }),
       };
-      const answer = (line: string): void => {
-        const reply = parseAgentLine(line);
-        const got = `${quote(line.trim())} after ${run.elapsed()} ms`;
-        if (!isMeaningful(reply)) return finish([false, `unrecognised reply ${got}`]);
-        const state = reply.state ?? 'up';
-        const ok = state === 'up' || state === 'drain';
-        const why = reply.reason ? ` (${reply.reason})` : '';
-        finish(
-          run.result(ok, `${where}: ${got}${why}`, {
-            ...(reply.state === undefined ? {} : { state: reply.state }),
-            ...(reply.weight === undefined ? {} : { weight: reply.weight }),
-            ...(reply.weightPercent === undefined ? {} : { weightPercent: reply.weightPercent }),
-          }),
-        );
-      };
-      const onAbort = (): void =>
-        finish([false, `${connected ? 'waiting for a reply: ' : 'connect '}${run.stopped()}`]);
-      if (run.signal.aborted) return onAbort();
-      run.signal.addEventListener('abort', onAbort, { once: true });
-      socket.on('error', (err) =>
-        finish([false, `${connected ? '' : 'connect '}${describeError(err)} after ${run.elapsed()} ms`]),
-      );
-      socket.on('connect', () => {
-        connected = true;
-        if (send !== undefined && send !== '') socket.write(send);
-      });
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        buf += chunk;
-        const nl = buf.indexOf('\n');
-        if (nl >= 0) answer(buf.slice(0, nl));
-        else if (buf.length > MAX_LINE)
-          finish([false, `reply longer than ${MAX_LINE} bytes without a newline after ${run.elapsed()} ms`]);
-      });
-      // HAProxy accepts a reply ended by the connection closing instead of a newline.
-      socket.on('end', () =>
-        buf.trim() === '' ? finish([false, `closed without a reply after ${run.elapsed()} ms`]) : answer(buf),
-      );
-      socket.on('close', () => finish([false, `closed after ${run.elapsed()} ms`]));
+      if (state === 'up' || state === 'drain') run.pass(`${got}${why}`, fields);
+      else run.fail('agent-state', `${got}${why}`, fields);
+    };
+    run.onStop(() =>
+      run.failStopped(`${connected ? 'waiting for a reply: ' : 'connect '}${run.stopped()}`, {
+        stage: stage(),
+      }),
+    );
+    if (run.settled) return run.result;
+    const socket = connect({ host: target.address, port: target.port });
+    run.onSettle(() => socket.destroy());
+    socket.on('error', (err) => run.failWith(err, connected ? '' : 'connect ', { stage: stage() }));
+    socket.on('connect', () => {
+      connected = true;
+      if (send !== undefined && send !== '') socket.write(send);
     });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) answer(buf.slice(0, nl));
+      else if (buf.length > MAX_LINE)
+        run.fail(
+          'malformed',
+          `reply longer than ${MAX_LINE} bytes without a newline after ${run.elapsed()} ms`,
+        );
+    });
+    // HAProxy accepts a reply ended by the connection closing instead of a newline.
+    socket.on('end', () =>
+      buf.trim() === ''
+        ? run.fail('closed', `closed without a reply after ${run.elapsed()} ms`, { stage: 'reply' })
+        : answer(buf),
+    );
+    socket.on('close', () => run.fail('closed', `closed after ${run.elapsed()} ms`, { stage: stage() }));
+    return run.result;
   }
 }

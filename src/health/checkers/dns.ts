@@ -21,8 +21,8 @@ export class DnsChecker implements Checker {
 
   check(target: ProbeTarget, signal: AbortSignal): Promise<CheckResult> {
     const { query_name: name, query_type: type, expect_rcodes: expected, timeout } = this.#config;
-    const run = new ProbeRun(signal, timeout);
     const where = `dns ${type} ${JSON.stringify(name)} @${formatEndpoint(target.address, target.port)}`;
+    const run = new ProbeRun(signal, timeout, where);
     const id = randomInt(0, 65536);
     const query = encode({
       type: 'query',
@@ -30,31 +30,31 @@ export class DnsChecker implements Checker {
       flags: RECURSION_DESIRED,
       questions: [{ type, name, class: 'IN' }],
     });
-    return udpExchange(target, run, where, query, {
-      onStopped: (finish) => finish(false, `no answer: ${run.stopped()}`),
-      onReply: (msg, finish) => {
+    return udpExchange(target, run, query, {
+      onStopped: () => run.failStopped(`no answer: ${run.stopped()}`),
+      onReply: (msg) => {
         let reply: DecodedPacket;
         try {
           reply = decode(msg);
         } catch (err) {
-          finish(
-            false,
+          run.fail(
+            'malformed',
             `malformed answer (${msg.length} bytes: ${describeError(err)}) after ${run.elapsed()} ms`,
           );
           return;
         }
         if (reply.id !== id)
-          return finish(
-            false,
+          return run.fail(
+            'malformed',
             `answer id ${reply.id} does not match query id ${id} after ${run.elapsed()} ms`,
           );
         if (reply.type !== 'response')
-          return finish(false, `got a query, not an answer, after ${run.elapsed()} ms`);
+          return run.fail('malformed', `got a query, not an answer, after ${run.elapsed()} ms`);
         const rcode = rcodeName((reply.flags ?? 0) & 0x0f);
         const answers = reply.answers?.length ?? 0;
         const summary = `${rcode}, ${answers} answer${answers === 1 ? '' : 's'}${reply.flag_tc ? ' (truncated)' : ''} after ${run.elapsed()} ms`;
-        if ((expected as readonly string[]).includes(rcode)) finish(true, summary);
-        else finish(false, `${summary} (expected ${expected.join(' or ')})`);
+        if ((expected as readonly string[]).includes(rcode)) run.pass(summary, { rcode });
+        else run.fail('rcode', `${summary} (expected ${expected.join(' or ')})`, { rcode });
       },
     });
   }

@@ -8,13 +8,19 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { formatEndpoint } from '../../model/address.ts';
 import { parseStatusRanges, statusMatches, type HttpCheckConfig } from '../../model/health-schema.ts';
-import type { Checker, CheckResult, ProbeTarget } from '../types.ts';
-import { ProbeRun, describeError, quote } from './common.ts';
+import type { Checker, CheckResult, ProbeStage, ProbeTarget } from '../types.ts';
+import { ProbeRun, errorCodeOf, quote } from './common.ts';
 
 /** Largest body read for a body or digest check; a health page is small. */
 export const MAX_BODY = 1024 * 1024;
 
 type Phase = 'connect' | 'TLS handshake' | 'waiting for the status line' | 'reading the body';
+const STAGES = {
+  connect: 'connect',
+  'TLS handshake': 'tls',
+  'waiting for the status line': 'reply',
+  'reading the body': 'body',
+} as const satisfies Record<Phase, ProbeStage>;
 
 /** Certificate and handshake errors read better as `self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)`. */
 function describeTlsError(err: unknown): string {
@@ -36,8 +42,8 @@ export class HttpChecker implements Checker {
 
   check(target: ProbeTarget, signal: AbortSignal): Promise<CheckResult> {
     const c = this.#config;
-    const run = new ProbeRun(signal, c.timeout);
     const where = `${c.type} ${c.method} ${formatEndpoint(target.address, target.port)}${c.path}`;
+    const run = new ProbeRun(signal, c.timeout, where);
     const wantBody =
       c.expect_body !== undefined || this.#regex !== undefined || c.expect_digest !== undefined;
     const hostHeader = c.host ?? formatEndpoint(target.address, target.port);
@@ -49,79 +55,71 @@ export class HttpChecker implements Checker {
             rejectUnauthorized: c.verify_certificate,
           }
         : {};
-    return new Promise((resolve) => {
-      let settled = false;
-      let phase: Phase = 'connect';
-      const finish = (ok: boolean, detail: string): void => {
-        if (settled) return;
-        settled = true;
-        run.signal.removeEventListener('abort', onAbort);
-        req.destroy();
-        resolve(run.result(ok, `${where}: ${detail}`));
-      };
-      const onAbort = (): void => finish(false, `${run.stopped()} (${phase})`);
-      const request = c.type === 'https' ? httpsRequest : httpRequest;
-      // agent:false: a fresh connection per check, so a check sees what a new client would.
-      const req = request({
-        host: target.address,
-        port: target.port,
-        method: c.method,
-        path: c.path,
-        agent: false,
-        headers: { host: hostHeader, 'user-agent': 'vsd-health-check', connection: 'close' },
-        ...tls,
-      });
-      req.on('error', (err) => {
-        const what =
-          phase === 'TLS handshake'
-            ? `TLS handshake failed: ${describeTlsError(err)}`
-            : `${phase === 'connect' ? 'connect ' : ''}${describeError(err)}`;
-        finish(false, `${what} after ${run.elapsed()} ms`);
-      });
-      req.on('socket', (socket) => {
-        socket.on('error', () => undefined); // req's listener reports it; this keeps an early error from being unhandled
-        socket.once('connect', () => {
-          if (phase === 'connect')
-            phase = c.type === 'https' ? 'TLS handshake' : 'waiting for the status line';
-        });
-        socket.once('secureConnect', () => {
-          if (phase === 'TLS handshake') phase = 'waiting for the status line';
-        });
-      });
-      req.on('response', (res: IncomingMessage) => {
-        res.on('error', () => undefined);
-        const status = res.statusCode ?? 0;
-        const got = `status ${status}`;
-        if (!statusMatches(this.#ranges, status)) {
-          finish(false, `${got} after ${run.elapsed()} ms (expected ${c.expect_status})`);
-          return;
-        }
-        if (!wantBody) {
-          finish(true, `${got} after ${run.elapsed()} ms`);
-          return;
-        }
-        phase = 'reading the body';
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY)
-            finish(false, `${got} but the body is over ${MAX_BODY} bytes after ${run.elapsed()} ms`);
-          else chunks.push(chunk);
-        });
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          const problem = this.#bodyProblem(body);
-          finish(
-            problem === undefined,
-            `${got}${problem === undefined ? `, body ok (${body.length} bytes)` : ` but ${problem}`} after ${run.elapsed()} ms`,
-          );
-        });
-      });
-      if (run.signal.aborted) onAbort();
-      else run.signal.addEventListener('abort', onAbort, { once: true });
-      req.end();
+    let phase: Phase = 'connect';
+    run.onStop(() => run.failStopped(`${run.stopped()} (${phase})`, { stage: STAGES[phase] }));
+    if (run.settled) return run.result;
+    const request = c.type === 'https' ? httpsRequest : httpRequest;
+    // agent:false: a fresh connection per check, so a check sees what a new client would.
+    const req = request({
+      host: target.address,
+      port: target.port,
+      method: c.method,
+      path: c.path,
+      agent: false,
+      headers: { host: hostHeader, 'user-agent': 'vsd-health-check', connection: 'close' },
+      ...tls,
     });
+    run.onSettle(() => req.destroy());
+    req.on('error', (err) => {
+      if (phase === 'TLS handshake')
+        run.fail('tls', `TLS handshake failed: ${describeTlsError(err)} after ${run.elapsed()} ms`, {
+          stage: 'tls',
+          ...errorCodeOf(err),
+        });
+      else run.failWith(err, phase === 'connect' ? 'connect ' : '', { stage: STAGES[phase] });
+    });
+    req.on('socket', (socket) => {
+      socket.on('error', () => undefined); // req's listener reports it; this keeps an early error from being unhandled
+      socket.once('connect', () => {
+        if (phase === 'connect') phase = c.type === 'https' ? 'TLS handshake' : 'waiting for the status line';
+      });
+      socket.once('secureConnect', () => {
+        if (phase === 'TLS handshake') phase = 'waiting for the status line';
+      });
+    });
+    req.on('response', (res: IncomingMessage) => {
+      res.on('error', () => undefined);
+      const status = res.statusCode ?? 0;
+      const got = `status ${status}`;
+      if (!statusMatches(this.#ranges, status)) {
+        run.fail('status', `${got} after ${run.elapsed()} ms (expected ${c.expect_status})`, { status });
+        return;
+      }
+      if (!wantBody) {
+        run.pass(`${got} after ${run.elapsed()} ms`, { status });
+        return;
+      }
+      phase = 'reading the body';
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY)
+          run.fail('body', `${got} but the body is over ${MAX_BODY} bytes after ${run.elapsed()} ms`, {
+            status,
+          });
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const problem = this.#bodyProblem(body);
+        if (problem === undefined)
+          run.pass(`${got}, body ok (${body.length} bytes) after ${run.elapsed()} ms`, { status });
+        else run.fail('body', `${got} but ${problem} after ${run.elapsed()} ms`, { status });
+      });
+    });
+    req.end();
+    return run.result;
   }
 
   #bodyProblem(body: Buffer): string | undefined {

@@ -16,27 +16,22 @@ export class UdpChecker implements Checker {
 
   check(target: ProbeTarget, signal: AbortSignal): Promise<CheckResult> {
     const { send, expect, timeout } = this.#config;
-    const run = new ProbeRun(signal, timeout);
-    const where = `udp ${formatEndpoint(target.address, target.port)}`;
-    return udpExchange(target, run, where, send, {
-      onStopped: (finish, sent) => {
+    const run = new ProbeRun(signal, timeout, `udp ${formatEndpoint(target.address, target.port)}`);
+    const bytes = Buffer.byteLength(send);
+    return udpExchange(target, run, send, {
+      onStopped: (sent) => {
         if (run.timedOut && sent && expect === undefined)
-          finish(
-            true,
-            `sent ${Buffer.byteLength(send)} bytes, no ICMP unreachable within ${run.elapsed()} ms`,
-          );
+          run.pass(`sent ${bytes} bytes, no ICMP unreachable within ${run.elapsed()} ms`);
         else if (run.timedOut && sent)
-          finish(
-            false,
-            `sent ${Buffer.byteLength(send)} bytes, no reply with ${quote(expect ?? '')}: ${run.stopped()}`,
-          );
-        else finish(false, run.stopped());
+          run.failStopped(`sent ${bytes} bytes, no reply with ${quote(expect ?? '')}: ${run.stopped()}`);
+        else run.failStopped(run.stopped());
       },
-      onReply: (msg, finish) => {
+      onReply: (msg) => {
         const text = msg.toString('utf8');
-        if (expect === undefined) finish(true, `got a ${msg.length}-byte reply after ${run.elapsed()} ms`);
-        else if (text.includes(expect)) finish(true, `got ${quote(expect)} after ${run.elapsed()} ms`);
-        else finish(false, `reply lacks ${quote(expect)} (got ${quote(text)}) after ${run.elapsed()} ms`);
+        if (expect === undefined) run.pass(`got a ${msg.length}-byte reply after ${run.elapsed()} ms`);
+        else if (text.includes(expect)) run.pass(`got ${quote(expect)} after ${run.elapsed()} ms`);
+        else
+          run.fail('mismatch', `reply lacks ${quote(expect)} (got ${quote(text)}) after ${run.elapsed()} ms`);
       },
     });
   }

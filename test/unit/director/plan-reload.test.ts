@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../../src/model/config.ts';
 import type { ConfigInput } from '../../../src/model/config-schema.ts';
-import { planReload } from '../../../src/director/plan-reload.ts';
+import { planReload, planSummary } from '../../../src/director/plan-reload.ts';
 
 const rs = (port: number, weight = 1) => ({ address: '127.0.0.1', port, weight });
 const base = (): ConfigInput => ({
@@ -61,4 +61,22 @@ test('services added and removed, scheduler changes, and global settings', () =>
     ['update tcp 127.0.0.1:80 scheduler', 'add tcp 127.0.0.1:443', 'remove tcp [::1]:53'],
   );
   assert.deepEqual(p.globals, ['timeouts']);
+});
+
+test('planSummary counts every change and lists only the first few', () => {
+  const svc = (i: number, servers: number) => ({
+    address: `10.0.${i >> 8}.${i & 255}`,
+    port: 80,
+    real_servers: Array.from({ length: servers }, (_, j) => ({ address: '10.9.0.1', port: 1000 + j })),
+  });
+  const before = validateConfig({ virtual_services: [svc(0, 2), svc(1, 1)] });
+  const after = validateConfig({
+    virtual_services: [svc(0, 3), ...Array.from({ length: 30 }, (_, i) => svc(i + 2, 2))],
+  });
+  const summary = planSummary(planReload(before, after), 5);
+  assert.deepEqual(summary.services, { added: 30, updated: 1, removed: 1 });
+  assert.deepEqual(summary.realServers, { added: 61, updated: 0, removed: 0 });
+  assert.equal(summary.changes.length, 5);
+  assert.equal(summary.more, 27);
+  assert.equal(summary.changes[0], 'update tcp 10.0.0.0:80: add 10.9.0.1:1002');
 });

@@ -1,14 +1,8 @@
 // The rise/fall step function driven by written-out result sequences, and how checks combine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  combine,
-  effectiveWeight,
-  healthVerdict,
-  initialCheckState,
-  step,
-  type CheckState,
-} from '../../../src/health/monitor.ts';
+import { combine, initialCheckState, step, type CheckState } from '../../../src/health/rise-fall.ts';
+import { effectiveWeight, healthVerdict } from '../../../src/health/verdict.ts';
 import type { CheckResult } from '../../../src/health/types.ts';
 
 const ok: CheckResult = { ok: true, detail: 'ok', latencyMs: 1 };

@@ -46,3 +46,8 @@ test('endpoints and durations', () => {
   assert.equal(parseDurationMs(-1), undefined);
   assert.equal(parseDurationMs('5 minutes'), undefined);
 });
+
+test('an IPv6 address with a zone index is not an address here (and does not throw)', () => {
+  assert.equal(canonicalAddress('fe80::1%eth0'), undefined);
+  assert.equal(canonicalAddress('::%ffff:127.0.0.2'), undefined);
+});

@@ -120,6 +120,17 @@ virtual_services:
   ]);
 });
 
+test('a section given in part gets the defaults of the fields it leaves out', () => {
+  const config = validateConfig({
+    timeouts: { tcp: 5 },
+    kernel: { table: 'lb' },
+    control: { http: '127.0.0.1:9180' },
+  });
+  assert.deepEqual(config.timeouts, { tcp: 5000, tcp_fin: 120_000, udp: 300_000 });
+  assert.deepEqual(config.kernel, { table: 'lb', sample_interval: 1000, count_bytes: true });
+  assert.equal(config.control.socket, '/run/vsd/vsd.sock');
+});
+
 test('an empty file is a valid config with no services', () => {
   assert.deepEqual(parseConfigText('').virtual_services, []);
 });
@@ -128,6 +139,7 @@ test('a running config turns back into input that validates to the same config',
   const config = validateConfig({
     timeouts: { tcp: '15m', tcp_fin: 30, udp: '1500ms' },
     drain_timeout: '2h',
+    proxy_workers: 'auto',
     virtual_services: [
       {
         address: '::1',
@@ -152,4 +164,74 @@ test('a running config turns back into input that validates to the same config',
   assert.equal(input.timeouts?.udp, '1500ms');
   assert.equal(input.drain_timeout, '2h');
   assert.deepEqual(validateConfig(input), config);
+});
+
+test('a YAML alias bomb is a coded parse error, not a ReferenceError', () => {
+  const lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+  for (let i = 1; i < 12; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const next = String.fromCharCode(97 + i);
+    lines.push(
+      `${next}: &${next} [*${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}]`,
+    );
+  }
+  const { code, details } = problems(lines.join('\n'));
+  assert.equal(code, 'VSD_ERR_CONFIG_PARSE');
+  assert.match(details[0] ?? '', /alias/i);
+});
+
+test('a duration longer than the longest timer is refused, naming the field and the maximum', () => {
+  const { code, details } = problems(`
+virtual_services:
+  - address: 127.0.0.1
+    port: 80
+    connect_timeout: 1000h
+`);
+  assert.equal(code, 'VSD_ERR_CONFIG_INVALID');
+  assert.deepEqual(details, [
+    'virtual_services[0].connect_timeout: "1000h" is longer than the longest duration (2147483647 ms, about 24.8 days)',
+  ]);
+  // The longest that is kept: 2^31 - 1 ms.
+  assert.equal(parseConfigText('timeouts: { tcp: 2147483647ms }').timeouts.tcp, 2_147_483_647);
+  assert.equal(problems('shutdown_grace: 2147484').code, 'VSD_ERR_CONFIG_INVALID');
+});
+
+test('a real server where vsd itself listens is refused: a VIP of the protocol, control.http, the sorry server', () => {
+  const { code, details } = problems(`
+control: { http: "127.0.0.1:9180" }
+virtual_services:
+  - address: 10.0.0.1
+    port: 80
+    sorry_server: { address: 10.0.0.1, port: 80 }
+    real_servers:
+      - { address: 10.0.0.1, port: 80 }
+      - { address: 10.0.0.2, port: 53 }
+      - { address: 127.0.0.1, port: 9180 }
+      - { address: 10.0.0.9, port: 80 }
+  - address: 10.0.0.2
+    port: 53
+    protocol: udp
+    real_servers: [{ address: 10.0.0.1, port: 80 }]
+  - address: 10.0.0.2
+    port: 80
+    real_servers: [{ address: 10.0.0.1, port: 80 }]
+`);
+  assert.equal(code, 'VSD_ERR_CONFIG_INVALID');
+  const loop = (path: string, endpoint: string, listener: string) =>
+    `${path}: ${endpoint} is where vsd itself listens (${listener}): connections would loop back into vsd`;
+  assert.deepEqual(details, [
+    loop('virtual_services[0].real_servers[0]', '10.0.0.1:80', 'tcp 10.0.0.1:80 (virtual_services[0])'),
+    loop('virtual_services[0].real_servers[2]', '127.0.0.1:9180', 'control.http'),
+    loop('virtual_services[0].sorry_server', '10.0.0.1:80', 'tcp 10.0.0.1:80 (virtual_services[0])'),
+    // tcp 10.0.0.2:53 is not a listener (the service there is udp); a udp real server at a tcp VIP neither.
+    loop('virtual_services[2].real_servers[0]', '10.0.0.1:80', 'tcp 10.0.0.1:80 (virtual_services[0])'),
+  ]);
+  // Port 0 keeps the client's port: on the service's own (port-0) address that is the service itself.
+  const portZero = problems(`
+virtual_services:
+  - { address: 10.0.0.1, port: 0, persistence: {}, forwarding: nat, real_servers: [{ address: 10.0.0.1, port: 0 }] }
+`);
+  assert.deepEqual(portZero.details, [
+    loop('virtual_services[0].real_servers[0]', '10.0.0.1:0', 'tcp 10.0.0.1:0 (virtual_services[0])'),
+  ]);
 });

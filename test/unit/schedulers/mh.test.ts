@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dest } from '../../../src/model/dest.ts';
-import { addressFold, hsiphashU32 } from '../../../src/schedulers/hash.ts';
-import { MH_KEY1, MH_TABLE_SIZE, MhScheduler } from '../../../src/schedulers/mh.ts';
+import { MH_TABLE_SIZE, MhScheduler, maglevPopulate, mhPreference } from '../../../src/schedulers/mh.ts';
 import { counts, flow, nameOf, servers, withWeight } from '../../helpers/schedulers.ts';
 
 function shares(table: readonly (Dest | undefined)[], n: number): number[] {
@@ -89,31 +88,62 @@ test('mh: removing one of ten servers moves its slots and few others', () => {
   assert.ok(othersMoved / MH_TABLE_SIZE < 0.05, `${othersMoved} other slots moved`);
 });
 
-test('mh: a flow goes to table[hsiphash(port + client fold) % 4093]', () => {
+// The expected servers below are literals: they come from the algorithm of ip_vs_mh.c (permutate,
+// populate, get and get_fallback) run with a separately written SipHash-1-3, not from this module.
+// Servers A, B, C, D are 10.0.0.1-4 port 80 (see servers()).
+
+test('mh: population worked out by hand on a 7-slot table', () => {
+  // The permutations of the Maglev paper's example (Table 1): B0 3 0 4 1 5 2 6, B1 0 2 4 6 1 3 5,
+  // B2 3 4 5 6 0 1 2. One turn each: B0 takes 3, B1 0, B2 4 (3 is taken); B0 1 (0, 4 taken), B1 2,
+  // B2 5; B0 6 (5, 2 taken). The table: B1 B0 B1 B0 B2 B2 B0.
+  const paper = [
+    { offset: 3, skip: 4, turns: 1 },
+    { offset: 0, skip: 2, turns: 1 },
+    { offset: 3, skip: 1, turns: 1 },
+  ];
+  assert.deepEqual([...maglevPopulate(7, paper)], [1, 0, 1, 0, 2, 2, 0]);
+  // B0 with weight 2 (two turns a round): B0 3, 0; B1 2; B2 4; then B0 1 (0, 4 taken), 5; B1 6 (2, 4 taken).
+  const weighted = paper.map((e, i) => (i === 0 ? { ...e, turns: 2 } : e));
+  assert.deepEqual([...maglevPopulate(7, weighted)], [0, 0, 1, 0, 2, 0, 1]);
+  // Without B1: B0 3, B2 4; B0 0, B2 5; B0 1, B2 6; B0 2.
+  assert.deepEqual([...maglevPopulate(7, [paper[0]!, paper[2]!])], [0, 0, 0, 0, 1, 1, 1]);
+  // A weight-0 server (no turns) is left out, as ip_vs_mh_populate skips it.
+  assert.deepEqual(
+    [...maglevPopulate(7, [paper[0]!, { ...paper[1]!, turns: 0 }, paper[2]!])].includes(1),
+    false,
+  );
+});
+
+test("mh: offset and skip of each server are ip_vs_mh_permutate's", () => {
+  // offset = hsiphash(port + fold, key1) % 4093, skip = hsiphash(port + fold, key2) % 4092 + 1.
+  assert.deepEqual(
+    servers(1, 2, 3).map((d) => mhPreference(d)),
+    [
+      { offset: 3167, skip: 700 },
+      { offset: 1231, skip: 3544 },
+      { offset: 1631, skip: 3453 },
+    ],
+  );
+});
+
+test('mh: a flow goes to the table slot of hsiphash(client fold); the port counts only with mh-port', () => {
   const mh = new MhScheduler();
   mh.update(servers(1, 2, 3));
-  const t = mh.lookupTable();
   const c = counts(3);
-  for (const client of ['192.0.2.1', '192.0.2.200', '2001:db8::42', '10.1.2.3']) {
-    const slot = hsiphashU32(addressFold(client), MH_KEY1) % MH_TABLE_SIZE;
-    for (const port of [1, 5000, 65535]) assert.equal(mh.pick(flow(client, port), c), t[slot], client);
-  }
+  const clients = ['192.0.2.1', '192.0.2.200', '2001:db8::42', '10.1.2.3', '198.51.100.77', '203.0.113.9'];
+  for (const port of [1, 5000, 65535])
+    assert.equal(clients.map((a) => nameOf(mh.pick(flow(a, port), c))).join(''), 'CCAACB', `port ${port}`);
+  // A 1:2:3 table: A 683, B 1364, C 2046 slots.
+  assert.deepEqual(shares(mh.lookupTable(), 3), [683, 1364, 2046]);
 });
 
 test('mh-port: the client port joins the hash', () => {
   const mh = new MhScheduler({ flags: new Set(['mh-port']) });
   mh.update(servers(1, 1, 1, 1));
-  const t = mh.lookupTable();
   const c = counts(4);
-  const fold = addressFold('192.0.2.1');
-  const seen = new Set<string>();
-  for (let port = 1000; port < 1040; port++) {
-    const want = t[hsiphashU32(fold + port, MH_KEY1) % MH_TABLE_SIZE];
-    const got = mh.pick(flow('192.0.2.1', port), c);
-    assert.equal(got, want);
-    seen.add(nameOf(got));
-  }
-  assert.equal(seen.size, 4, 'one client over many ports reaches every server');
+  let got = '';
+  for (let port = 1000; port < 1016; port++) got += nameOf(mh.pick(flow('192.0.2.1', port), c));
+  assert.equal(got, 'DCBBBCCBCBAACCCD', 'one client over many ports reaches every server');
 });
 
 test('mh-fallback: an unusable server sends the lookup to rehashed slots; without, no server', () => {
@@ -124,22 +154,16 @@ test('mh-fallback: an unusable server sends the lookup to rehashed slots; withou
   fallback.update(list);
   const f = flow('198.51.100.77', 4321);
   const home = strict.pick(f, counts(4));
+  assert.equal(nameOf(home), 'C');
   assert.ok(home !== undefined);
   const c = counts(4);
   c.overloaded[home.slot] = 1;
   assert.equal(strict.pick(f, c), undefined);
-  // Walk as ip_vs_mh_get_fallback: offsets ihash, ihash + 1, ... rehashed, first usable slot.
-  const fold = addressFold(f.clientAddress);
-  const ihash = hsiphashU32(fold, MH_KEY1) % MH_TABLE_SIZE;
-  const t = fallback.lookupTable();
-  let want: Dest | undefined;
-  for (let k = 0; k < MH_TABLE_SIZE && want === undefined; k++) {
-    const d = t[hsiphashU32(((k + ihash) % MH_TABLE_SIZE) + fold, MH_KEY1) % MH_TABLE_SIZE];
-    if (d && d.slot !== home.slot) want = d;
-  }
-  const got = fallback.pick(f, c);
-  assert.ok(got !== undefined && got !== home);
-  assert.equal(got, want);
+  // ip_vs_mh_get_fallback: offsets ihash, ihash + 1, ... rehashed, the first usable server.
+  assert.equal(nameOf(fallback.pick(f, c)), 'D');
+  c.overloaded[3] = 1;
+  assert.equal(nameOf(fallback.pick(f, c)), 'A');
+  c.overloaded[3] = 0;
   // Other clients keep their servers.
   for (let i = 0; i < 50; i++) {
     const g = flow(`203.0.113.${i}`, 1000);
