@@ -4,10 +4,9 @@
 // reaches it over HTTP instead.
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse, parseDocument } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { apiRequest, type ApiResponse, type ApiTarget } from '../api/client.ts';
 import { DEFAULT_SOCKET } from '../model/config-schema.ts';
-import { REDACTED } from '../model/redact.ts';
 import { writeFileAtomically } from '../daemon/atomic-write.ts';
 import { readConfigText } from '../daemon/config-file.ts';
 import { VsdError, type ErrorCode, ERROR_CODES } from '../model/errors.ts';
@@ -127,19 +126,21 @@ export async function diffCommand(
   return 0;
 }
 
-/** The API redacts control.token; written over a file that has one, the file's token stays. */
-async function keepToken(saved: string, file: string): Promise<string> {
-  const doc = parseDocument(saved);
-  if (doc.getIn(['control', 'token']) !== REDACTED) return saved;
-  let token: unknown;
+/**
+ * The running config's YAML with the `control` section of the file it replaces: the API shows control
+ * with its secrets redacted and cannot change it, so the file's own (token, token_file) is what counts.
+ */
+function withControlOf(running: string, previous: string): string {
+  let old: unknown;
   try {
-    token = (parse(await readConfigText(file)) as { control?: { token?: unknown } } | null)?.control?.token;
+    old = parse(previous);
   } catch {
-    return saved; // not a config file that can be read: it is replaced as it is
+    return running;
   }
-  if (typeof token !== 'string') return saved;
-  doc.setIn(['control', 'token'], token);
-  return doc.toString();
+  const control = (old as { control?: unknown } | null | undefined)?.control;
+  if (control === undefined) return running;
+  const doc = parse(running) as Record<string, unknown>;
+  return stringify({ ...doc, control });
 }
 
 /**
@@ -162,7 +163,7 @@ export async function saveCommand(
   const existing = await stat(output).catch(() => undefined);
   await writeFileAtomically(
     output,
-    existing ? await keepToken(r.text, output) : r.text,
+    existing ? withControlOf(r.text, await readConfigText(output)) : r.text,
     existing ? existing.mode & 0o777 : 0o600,
   );
   const doc = await getOverlay(target);

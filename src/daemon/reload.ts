@@ -22,31 +22,32 @@ export interface FileOverlay {
   accept(file: Config): void;
 }
 
+/**
+ * Runs before the Director applies `next`; a throw refuses the reload, and what it returns runs once
+ * the Director has applied it (e.g. the API puts new control settings in force).
+ */
+export type Prepare = (next: Config) => Promise<() => void>;
+
 export class FileReloader {
   readonly #director: Director;
   readonly #log: Logger;
   readonly #path: string;
   readonly #read: StableReadOptions;
   readonly #overlay: FileOverlay | undefined;
-  readonly #prepareControl: ((next: Config['control']) => Promise<() => void>) | undefined;
+  readonly #prepare: Prepare | undefined;
 
   constructor(
     director: Director,
     log: Logger,
     path: string,
-    options: {
-      read?: StableReadOptions;
-      overlay?: FileOverlay | undefined;
-      /** Checks and reads the next control settings; what it returns puts them in force (the API's). */
-      prepareControl?: (next: Config['control']) => Promise<() => void>;
-    } = {},
+    options: { read?: StableReadOptions; overlay?: FileOverlay | undefined; prepare?: Prepare } = {},
   ) {
     this.#director = director;
     this.#log = log;
     this.#path = path;
     this.#read = options.read ?? {};
     this.#overlay = options.overlay;
-    this.#prepareControl = options.prepareControl;
+    this.#prepare = options.prepare;
   }
 
   /** Applies the file; a failure is logged with its code and thrown, the running config unchanged. */
@@ -57,10 +58,9 @@ export class FileReloader {
       const next = this.#overlay ? this.#overlay.compose(file) : file;
       const running = this.#director.config;
       if (running && !request.force) guardRemovals(running, next, path);
-      // Never a new config with the old token in force: a control change applies with it or is refused.
-      const applyControl = await this.#prepareControl?.(next.control);
+      const commit = await this.#prepare?.(next);
       const plan = await this.#director.reload(next);
-      applyControl?.();
+      commit?.();
       this.#overlay?.accept(file);
       if (running && next.proxy_workers !== running.proxy_workers)
         this.#log.warn('proxy_workers changed: it takes effect at the next restart');

@@ -42,9 +42,10 @@ export async function runUntilSignal(config: Config, log: Logger, options: RunOp
   director.on('reloaded', () => health.sync());
   let api: RunningApi;
   // A reload reads the control settings (a new token) first and puts them in force with the rest.
-  const prepareControl = (next: Config['control']) => api.prepareControl(next);
+  // Control settings (token, listeners) go in force with the config they came with, or it is refused.
+  const prepare = (next: Config) => api.prepareControl(next.control);
   const reloader =
-    path === undefined ? undefined : new FileReloader(director, log, path, { overlay, prepareControl });
+    path === undefined ? undefined : new FileReloader(director, log, path, { overlay, prepare });
   try {
     api = await startApi({
       director,

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { apiRequest } from '../../src/api/client.ts';
-import { VSD_BIN } from '../helpers/vsd-process.ts';
+import { VSD_BIN } from '../helpers/vsd-run.ts';
 import { unusedPort, waitFor } from '../helpers/net.ts';
 import { startVsd } from '../helpers/vsd-wrapped.ts';
 

@@ -86,7 +86,16 @@ test('with proxy workers a loop through the VIP also ends: each client is reset,
   const service = await loopedService(t, engine, port);
   const endings = await Promise.all(Array.from({ length: 5 }, () => clientEnding(port)));
   assert.deepEqual(endings, Array(5).fill('ECONNRESET'));
-  await sleep(300);
+  await sleep(300); // a loop would go on connecting meanwhile
+  // Workers publish counts every 20 ms; on a loaded machine the last snapshot may come later.
+  await waitFor(
+    async () => {
+      const t = await totals(engine, service.key);
+      return t !== undefined && t.loopsRefused >= 5 && t.connections >= 5;
+    },
+    3000,
+    'every worker count published',
+  );
   const total = await totals(engine, service.key);
   // Each worker knows its own upstream sockets: a loop ends when it comes back to a worker it passed.
   assert.ok(total && total.loopsRefused === 5, `5 loops refused, got ${total?.loopsRefused}`);

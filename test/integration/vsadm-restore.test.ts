@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { askName, namedBackend, unusedPort } from '../helpers/net.ts';
-import { run, startDaemon, tempConfig, VSADM_BIN } from '../helpers/vsd-process.ts';
+import { run, startDaemon, tempConfig, VSADM_BIN } from '../helpers/vsd-run.ts';
 
 test(
   'vsadm -R: refused lines are printed, later lines run, the status is the last line’s',

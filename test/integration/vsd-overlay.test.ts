@@ -15,7 +15,7 @@ import {
   tempConfig,
   VSADM_BIN,
   type Run,
-} from '../helpers/vsd-process.ts';
+} from '../helpers/vsd-run.ts';
 
 interface Overlay {
   version: number;
@@ -83,8 +83,15 @@ test(
       overlay.services.map((e) => e.key),
       [`tcp 127.0.0.1:${s.added}`],
     );
-    const stored = JSON.parse(await readFile(join(s.dir, 'state', 'overlay.json'), 'utf8')) as Overlay;
-    assert.deepEqual(stored.services, overlay.services);
+    // The API answers before the write reaches the disk (it follows within milliseconds).
+    const storedPath = join(s.dir, 'state', 'overlay.json');
+    const readStored = () =>
+      readFile(storedPath, 'utf8').then(
+        (t) => JSON.parse(t) as Overlay,
+        () => undefined,
+      );
+    await waitFor(async () => (await readStored()) !== undefined, 5000);
+    assert.deepEqual((await readStored())?.services, overlay.services);
 
     // SIGHUP with the file unchanged: the added service stays.
     assert.equal((await s.hup(daemon))?.msg, 'reload: no change');
@@ -118,6 +125,16 @@ test(
   { timeout: 60_000 },
   async (t) => {
     const s = await setup(t);
+    // A token in the file: the API shows control redacted, so vsd save must keep the file's own.
+    const token = 'a-token-of-32-characters-0123456';
+    const httpPort = await unusedPort();
+    await writeFile(
+      s.file,
+      (await readFile(s.file, 'utf8')).replace(
+        /^control: \{ socket: (.*) \}$/m,
+        `control: { socket: $1, http: "127.0.0.1:${httpPort}", token: ${token} }`,
+      ),
+    );
     const daemon = await startDaemon(t, s.file);
     const none = await s.cli('vsd', ['diff']);
     assert.equal(none.code, 0, none.stderr);
@@ -148,6 +165,7 @@ test(
     const text = await readFile(s.file, 'utf8');
     assert.match(text, new RegExp(`port: ${s.b.port}\\n\\s+weight: 2`));
     assert.match(text, /tcp: 100s/);
+    assert.match(text, new RegExp(`token: ${token}\\n`));
     assert.match((await s.cli('vsd', ['diff'])).stdout, /^no runtime changes/);
     // The file now says what runs: a reload changes nothing, and the change is still in force.
     assert.equal((await s.hup(daemon))?.msg, 'reload: no change');

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiRequest } from '../../src/api/client.ts';
 import { askName, namedBackend, unusedPort, waitFor, type TestServer } from '../helpers/net.ts';
-import { localControl, logLines, run, startDaemon, tempConfig, type Run } from '../helpers/vsd-process.ts';
+import { localControl, logLines, run, startDaemon, tempConfig, type Run } from '../helpers/vsd-run.ts';
 
 interface Lab {
   file: string;
