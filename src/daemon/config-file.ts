@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../model/config-schema.ts';
-import { parseConfigText } from '../model/config.ts';
 import { VsdError } from '../model/errors.ts';
+import { parseConfigTextForReload } from './config-parse.ts';
 
 export interface StableReadOptions {
   /** How long the bytes must stay the same. */
@@ -32,7 +32,7 @@ export async function readConfigStably(path: string, options: StableReadOptions 
   for (let i = 0; i < attempts; i++) {
     await sleep(settleMs, undefined, { ref: false });
     const text = await readConfigText(path);
-    if (text === previous) return parseConfigText(text, path);
+    if (text === previous) return parseConfigTextForReload(text, path);
     previous = text;
   }
   throw new VsdError(
