@@ -1,5 +1,6 @@
 // The user-space proxy engine: full-NAT forwarding of TCP and UDP through Node sockets, no privileges.
 import type { Socket } from 'node:net';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Clock } from '../../model/clock.ts';
 import { systemClock } from '../../model/clock.ts';
 import { DEFAULT_TIMEOUTS, type Config, type VirtualServiceConfig } from '../../model/config-schema.ts';
@@ -22,6 +23,8 @@ import { TcpRelay } from './tcp-relay.ts';
 import { TrafficTotals, type LiveBytes } from './traffic.ts';
 import { UdpService } from './udp-service.ts';
 
+/** Listeners opened or closed between two turns of the event loop in one apply. */
+const LISTENERS_PER_SLICE = 100;
 /** Refused UDP sessions and loops are logged at most once per service per this interval. */
 const REPORT_EVERY_MS = 10_000;
 
@@ -86,10 +89,17 @@ export class ProxyEngine implements Engine {
     this.#persistence.table = state.persistence;
     this.#persistence.expireQuiescent = state.expireQuiescentTemplate;
     const wanted = new Map(state.services.map((s) => [s.key, s]));
+    // Opening or closing thousands of listeners is one long run of synchronous binds: yield now and
+    // then so the listeners already open keep forwarding during a big reload.
+    let done = 0;
+    const breathe = async (): Promise<void> => {
+      if (++done % LISTENERS_PER_SLICE === 0) await yieldToEventLoop();
+    };
     for (const [key, listener] of this.#listeners) {
       if (wanted.has(key)) continue;
       this.#listeners.delete(key);
       await listener.close();
+      await breathe();
       if (listener instanceof UdpService) this.#retiredUdp.add(listener);
     }
     const started: Listener[] = [];
@@ -104,6 +114,7 @@ export class ProxyEngine implements Engine {
         await listener.listen();
         started.push(listener);
         this.#listeners.set(key, listener);
+        await breathe();
       }
     } catch (err) {
       // All or nothing for new listeners: undo what this apply opened.
